@@ -1,0 +1,64 @@
+# The two commands a user needs:
+#   make run    install what is missing, build, start chatd on 127.0.0.1:7000
+#   make test   install what is missing, build, run every test
+# Everything else here is a step of those two.
+
+JOBS        ?= $(shell nproc)
+BUILD       ?= build
+CMAKE_FLAGS ?=
+ARGS        ?=
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps test-deps build run test unit asan tsan fuzz format tidy clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+test-deps:
+	@scripts/install-deps.sh --test
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	exec $(BUILD)/chatd $(ARGS)
+
+# Unit and integration tests on the optimised build.
+unit: test-deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: test-deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHATD_SANITIZE=address
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# The multi-threaded tests (chatd with several loops) under ThreadSanitizer.
+tsan: test-deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCHATD_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest --output-on-failure -j $(JOBS) --timeout 900 -R 'Threads|EventLoop|Mailbox'
+
+# Every decoder fuzzed for FUZZ_SECONDS each, starting from fuzz/corpus/.
+fuzz: test-deps
+	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHATD_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS)
+	scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+test: unit asan tsan fuzz
+	@echo "make test: all suites passed"
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+tidy: build
+	run-clang-tidy -p $(BUILD) -quiet 'src/|apps/'
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages chatd needs to build, run and test, skipping
+# what is already present. Safe to run again; `apt-get update` runs at most
+# once, and only when something is missing.
+set -euo pipefail
+
+# Build and run.
+packages=(
+  build-essential cmake ninja-build pkg-config ccache
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev
+)
+# Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes.
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
