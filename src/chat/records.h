@@ -1,0 +1,142 @@
+// The records a Shard keeps: sessions (one per connection), the users and
+// rooms it owns, and its local replica of room membership.
+//
+// Everything here is owned by exactly one Shard and touched only from that
+// Shard's loop thread. Other loops refer to a session by its SessionAddr
+// (loop, slot, generation) and never by pointer.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/token_bucket.h"
+#include "chat/resend_cache.h"
+#include "net/frame_ref.h"
+#include "net/outbound_queue.h"
+
+namespace chat {
+
+// (loop << 56) | (generation << 24) | slot. Also the session id on the
+// wire, and the epoll token of the connection: a stale event or mail for a
+// reused slot carries an old generation and is ignored.
+using SessionAddr = uint64_t;
+inline constexpr uint32_t kMaxSlotsPerLoop = 1u << 24;
+inline SessionAddr make_addr(uint32_t loop, uint32_t generation, uint32_t slot) {
+  return (uint64_t{loop} << 56) | (uint64_t{generation & 0xFFFFFFFFu} << 24) | slot;
+}
+inline uint32_t addr_loop(SessionAddr a) { return static_cast<uint32_t>(a >> 56); }
+inline uint32_t addr_generation(SessionAddr a) {
+  return static_cast<uint32_t>((a >> 24) & 0xFFFFFFFFu);
+}
+inline uint32_t addr_slot(SessionAddr a) { return static_cast<uint32_t>(a & (kMaxSlotsPerLoop - 1)); }
+
+struct LocalRoom;
+struct User;
+
+// A room a session is in, or is joining (its JOIN not yet answered).
+struct RoomLink {
+  LocalRoom* local = nullptr;
+  uint32_t pos = kJoining;  // index in local->members once joined
+  static constexpr uint32_t kJoining = ~0u;
+};
+
+enum class SessionState : uint8_t {
+  kFree,       // slot unused
+  kHandshake,  // connected, no HELLO accepted yet
+  kLive,       // WELCOME sent
+  kClosing,    // ended: flushing what is queued, then the socket closes
+};
+
+// Why a connection ended (for logs and metrics).
+enum class CloseReason : uint8_t {
+  kPeer, kBye, kProtocol, kIdle, kSlowConsumer, kShutdown, kLimit, kAuth, kMigrated,
+};
+
+// Gathers the parts of a reply that several loops contribute (ROOMS).
+struct RoomsGather {
+  uint32_t req = 0;
+  uint32_t parts_left = 0;
+  uint64_t total = 0;
+  std::vector<std::pair<std::string, uint32_t>> rooms;
+};
+
+struct Session {
+  // Slot bookkeeping.
+  uint32_t slot = 0;  // own index in the shard's table, fixed for life
+  uint32_t generation = 0;
+  SessionState state = SessionState::kFree;
+  bool paused = false;         // input held until in-flight requests are answered
+  bool read_ready = false;     // the socket may have unread bytes (edge seen)
+  bool peer_eof = false;       // the client half-closed its side
+  bool close_after_flush = false;
+  bool dirty = false;          // in the shard's flush list
+  bool write_blocked = false;  // last write hit EAGAIN; wait for EPOLLOUT
+  bool in_pending_reads = false;
+  bool in_resume_list = false;
+  bool close_now = false;  // closing without waiting for the queue to drain
+  bool migrated = false;   // the socket now belongs to another loop
+  bool ended = false;      // end_session() has run
+  int fd = -1;
+
+  // Cross-loop requests whose replies have not come back. While any are in
+  // flight, only requests for the same loop may follow (one FIFO each way
+  // keeps their replies in order); anything else pauses input.
+  uint32_t inflight = 0;
+  uint32_t inflight_loop = 0;  // kAnyLoop: replies due from several loops
+  static constexpr uint32_t kAnyLoop = ~0u;
+
+  uint64_t client_id = 0;
+  uint64_t last_active_ms = 0;
+  uint32_t timer_tag = 0;
+  TokenBucket bucket{0, 0};
+  User* user = nullptr;  // set when live
+
+  std::vector<RoomLink> rooms;
+  std::vector<std::string> watched;
+  std::unique_ptr<RoomsGather> gather;
+  std::string in_buf;  // unparsed input: a partial frame, or input held while paused
+  net::OutboundQueue out;
+};
+
+// This loop's view of one room: the sessions here that receive its frames.
+struct LocalRoom {
+  std::string name;
+  std::vector<uint32_t> members;  // session slots
+  uint32_t joining = 0;           // links still waiting for the owner's answer
+};
+
+// A user owned by this loop (all of a user's sessions live on its owner
+// loop: a connection moves there when it logs in).
+struct User {
+  std::string name;
+  std::vector<uint32_t> sessions;     // slots, in login order
+  std::vector<SessionAddr> watchers;  // sessions (any loop) watching this user
+  std::unordered_map<uint64_t, ResendCache> resend;  // by client_id
+  uint32_t pending_sends = 0;         // requests whose answer has not come back
+  uint64_t offline_since_ms = 0;
+  struct Waiter {
+    uint64_t client_id;
+    uint32_t req;
+    SessionAddr addr;
+  };
+  std::vector<Waiter> resend_waiters;  // repeats of still-pending requests
+};
+
+// A room owned by this loop: its order, history and membership counts.
+struct Room {
+  std::string name;
+  uint64_t last_seq = 0;
+  std::vector<net::FrameRef> history;  // ring of MESSAGE frames
+  size_t history_start = 0;            // index of the oldest entry
+  std::unordered_map<std::string, uint32_t> users;  // user -> its sessions in the room
+  std::vector<uint32_t> sessions_per_loop;
+  uint32_t sessions = 0;
+  bool retained = false;  // empty, kept for its history (in the shard's retained list)
+  std::list<Room*>::iterator retained_it;
+};
+
+}  // namespace chat

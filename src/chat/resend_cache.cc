@@ -1,0 +1,47 @@
+#include "chat/resend_cache.h"
+
+namespace chat {
+
+ResendCache::Entry* ResendCache::find(uint32_t req) {
+  auto it = entries_.find(req);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+ResendCache::Entry* ResendCache::start(uint32_t req) {
+  // Drop queue slots whose entry was erased or replaced, then the oldest
+  // live entries until there is room for one more.
+  while (!order_.empty()) {
+    auto [old_req, stamp] = order_.front();
+    auto it = entries_.find(old_req);
+    bool live = it != entries_.end() && it->second.stamp == stamp;
+    if (live && entries_.size() < kResendEntriesPerClient) break;
+    order_.pop_front();
+    if (live) entries_.erase(it);
+  }
+  Entry& e = entries_[req];
+  e = Entry{};
+  e.stamp = next_stamp_++;
+  order_.emplace_back(req, e.stamp);
+  return &e;
+}
+
+void ResendCache::complete(uint32_t req, uint64_t id, uint64_t time) {
+  Entry* e = find(req);
+  if (e == nullptr) return;
+  e->pending = false;
+  e->id = id;
+  e->time = time;
+}
+
+void ResendCache::erase(uint32_t req) {
+  entries_.erase(req);
+  // Erased entries leave stale slots in order_; compact before they add up.
+  if (order_.size() > 2 * kResendEntriesPerClient) {
+    std::erase_if(order_, [this](const std::pair<uint32_t, uint64_t>& slot) {
+      auto it = entries_.find(slot.first);
+      return it == entries_.end() || it->second.stamp != slot.second;
+    });
+  }
+}
+
+}  // namespace chat

@@ -1,0 +1,216 @@
+// Shard: one event loop's share of the chat — the connections it serves,
+// the users and rooms it owns, and its inboxes from the other loops.
+//
+// Ownership: a room belongs to loop fnv1a(room) % threads, a user to loop
+// fnv1a(user) % threads. A connection is accepted by any loop and moves to
+// its user's loop when it logs in, so every session of a user shares that
+// user's loop. Only the owner mutates a room or a user; other loops send it
+// Mail. Every method REQUIRES the shard's own loop thread unless it says
+// otherwise.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <list>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/timing_wheel.h"
+#include "chat/auth.h"
+#include "chat/mail.h"
+#include "chat/records.h"
+#include "chat/settings.h"
+#include "net/event_loop.h"
+#include "net/outbound_queue.h"
+#include "net/spsc_queue.h"
+#include "proto/messages.h"
+
+namespace chat {
+
+class Shard;
+
+// What every shard shares. Immutable after start, except the atomics.
+struct ServerContext {
+  Settings settings;
+  uint32_t max_connections = 0;
+  uint64_t epoch = 0;
+  int listen_fd = -1;
+  Clock* clock = nullptr;
+  std::unique_ptr<TokenVerifier> verifier;
+  std::vector<Shard*> shards;
+  std::atomic<uint32_t> connections{0};
+  std::atomic<bool> shutting_down{false};
+};
+
+class Shard final : public net::LoopHandler {
+ public:
+  Shard(uint32_t index, ServerContext& ctx);
+  ~Shard() override;
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  uint32_t index() const { return index_; }
+  net::EventLoop& loop() { return loop_; }
+  // Runs the loop on the calling thread until shutdown completes.
+  void run();
+  // Thread-safe: begins a clean shutdown (SHUTTING_DOWN to every session,
+  // flush within the grace period, then run() returns).
+  void request_shutdown() { loop_.wake(); }
+  // Live sessions right now (approximate from other threads).
+  uint32_t live_sessions() const { return live_sessions_.load(std::memory_order_relaxed); }
+
+  // LoopHandler.
+  void on_event(uint64_t token, uint32_t events) override;
+  void on_wake() override;
+  int after_events() override;
+
+ private:
+  friend class ShardTestPeer;
+  using Frame = net::FrameRef;
+  using Inbox = net::SpscQueue<Mail>;
+
+  // What handling one frame means for the rest of the input.
+  enum class FrameAction : uint8_t {
+    kContinue,  // handled; go on with the next frame
+    kPaused,    // not handled: must wait for in-flight replies; stays buffered
+    kMigrate,   // logged in; the connection moves to its user's loop
+  };
+
+  // ---- connections (shard.cc) ----
+  void accept_connections();
+  Session* session_at(SessionAddr addr);
+  SessionAddr addr_of(const Session& s) const;
+  uint32_t slot_of(const Session& s) const;
+  Session* new_session(int fd);
+  void handle_readable(Session& s);
+  void consume_input(Session& s, const uint8_t* data, size_t n);
+  void process_input(Session& s);
+  size_t parse_frames(Session& s, const uint8_t* data, size_t n);
+  void resume(Session& s);
+  void finish_if_eof(Session& s);
+  void send(Session& s, Frame frame);
+  void send_error(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text);
+  void send_error_and_close(Session& s, uint32_t req, proto::ErrorCode code,
+                            std::string_view text, CloseReason reason);
+  void flush(Session& s);
+  void close_session(Session& s, CloseReason reason);
+  void end_session(Session& s);
+  void release_slot(Session& s);
+  void on_timer(uint32_t slot, uint32_t tag);
+  void schedule_timer(Session& s, uint64_t deadline_ms);
+  void begin_shutdown();
+  uint64_t now_ms() const { return now_ms_; }
+
+  // ---- requests on the session's loop (shard_requests.cc) ----
+  // Returns false when input must stop after this frame (paused or closing).
+  FrameAction handle_frame(Session& s, uint8_t type, proto::Payload payload);
+  FrameAction handle_hello(Session& s, proto::Payload payload);
+  void finish_migration(Session& s, const uint8_t* rest, size_t rest_len);
+  void adopt(Mail& m);
+  void log_in(Session& s, std::string_view user, uint32_t req, uint64_t client_id);
+  FrameAction handle_join(Session& s, proto::Payload payload);
+  FrameAction handle_leave(Session& s, proto::Payload payload);
+  FrameAction handle_say(Session& s, proto::Payload payload);
+  FrameAction handle_whisper(Session& s, proto::Payload payload);
+  FrameAction handle_who(Session& s, proto::Payload payload);
+  FrameAction handle_rooms(Session& s, proto::Payload payload);
+  FrameAction handle_watch(Session& s, proto::Payload payload);
+  FrameAction handle_unwatch(Session& s, proto::Payload payload);
+  FrameAction handle_history(Session& s, proto::Payload payload);
+  // True when a request for loop `target` (index_ = answered here) may go
+  // now without overtaking an earlier request's reply; else pauses `s`.
+  bool may_send_to(Session& s, uint32_t target);
+  // Counts a request sent to `target` whose reply is still due.
+  void note_inflight(Session& s, uint32_t target);
+  // One in-flight reply came back from another loop.
+  void complete_inflight(Session& s);
+  // Encodes one frame into a new shared buffer (through the loop's scratch
+  // string, so the only allocation is the frame's own).
+  Frame encode_frame(const auto& msg) {
+    scratch_.clear();
+    proto::encode(scratch_, msg);
+    return Frame::copy_of(scratch_);
+  }
+  RoomLink* find_link(Session& s, std::string_view room);
+  void join_room(Session& s, std::string_view room, uint32_t req, bool reply);
+  void unlink_room(Session& s, size_t link_index);
+  enum class ResendAnswer : uint8_t { kNew, kAnswered, kPaused };
+  // A repeat of a SAY/WHISPER this (user, client_id) already sent gets the
+  // original ACK, or waits for it while the original is in flight.
+  ResendAnswer answer_from_resend_cache(Session& s, uint32_t req, uint32_t target);
+
+  // ---- owner side and mail (shard_owner.cc) ----
+  uint32_t owner_of(std::string_view name) const;
+  void post(uint32_t to, Mail&& m);
+  void handle_mail(Mail& m);
+  void room_join(Mail& m);
+  void room_leave(Mail& m);
+  void room_say(Mail& m);
+  void room_who(Mail& m);
+  void room_history(Mail& m);
+  void rooms_query(Mail& m);
+  void user_whisper(Mail& m);
+  void user_watch(Mail& m, bool watch);
+  void on_joined(Mail& m);
+  void on_reply(Mail& m);
+  void on_fanout(Mail& m);
+  void on_say_done(Mail& m);
+  void on_whisper_done(Mail& m);
+  void on_rooms_part(Mail& m);
+  void fanout_room(Room& room, const Frame& frame, SessionAddr except);
+  void room_event(Room& room, proto::RoomEventKind kind, std::string_view user,
+                  SessionAddr except);
+  void maybe_forget_room(Room& room);
+  void presence_changed(User& u, bool online);
+  void deliver(SessionAddr addr, Frame frame);
+  void reply(SessionAddr addr, Frame frame);
+  User& user_record(std::string_view name);
+  void maybe_forget_user(User& u);
+  void sweep_offline_users();
+
+  const uint32_t index_;
+  const uint32_t loops_;
+  ServerContext& ctx_;
+  const Settings& cfg_;
+  net::EventLoop loop_;
+  net::ChunkPool chunks_;
+  TimingWheel wheel_;
+  uint64_t now_ms_ = 0;   // wall clock (message times), refreshed each iteration
+  uint64_t mono_ms_ = 0;  // monotonic clock (timeouts)
+  uint64_t last_sweep_ms_ = 0;
+
+  std::deque<Session> sessions_;  // slots (stable addresses); tokens and mail name them
+  std::vector<uint32_t> free_slots_;
+  std::vector<uint32_t> dirty_;          // sessions with output to flush
+  std::vector<uint32_t> flushing_;       // dirty_ as taken by this iteration's flush
+  std::vector<uint32_t> pending_reads_;  // sessions that stopped reading on budget
+  std::vector<uint32_t> closed_;         // slots to release after this iteration
+  std::vector<uint32_t> ending_;         // closed sessions still to leave rooms etc.
+  std::vector<uint32_t> resume_;         // paused sessions whose replies all came back
+  uint32_t open_sessions_ = 0;           // slots in use
+  uint32_t live_count_ = 0;              // sessions past WELCOME
+  std::atomic<uint32_t> live_sessions_{0};
+
+  std::unordered_map<std::string, std::unique_ptr<User>> users_;
+  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+  std::unordered_map<std::string, LocalRoom> local_rooms_;
+  std::list<Room*> retained_rooms_;  // empty rooms kept for their history, oldest first
+
+  std::vector<std::unique_ptr<Inbox>> inbox_;  // by producer loop
+  std::vector<bool> wake_pending_;             // by consumer loop: mail pushed this iteration
+  int spare_fd_ = -1;                          // given up to survive EMFILE in accept
+  bool listening_ = false;
+  bool shutting_down_ = false;
+  uint64_t shutdown_deadline_ms_ = 0;
+  uint64_t next_private_id_ = 1;
+  std::string read_buf_;  // per-loop read buffer
+  std::string scratch_;   // per-loop encoding buffer
+  Mail migrating_;        // the login being handed to another loop
+};
+
+}  // namespace chat

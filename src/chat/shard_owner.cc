@@ -1,0 +1,505 @@
+// Shard, part 3: mail between loops, and the owner side of rooms and users.
+// A room's owner numbers its messages, keeps its history and membership
+// counts and fans each message out once per loop that has members; a
+// user's owner holds its sessions, watchers and resend caches.
+#include <algorithm>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "base/hash.h"
+#include "chat/shard.h"
+
+namespace chat {
+
+namespace {
+
+constexpr size_t kMaxRetainedRooms = 10'000;         // empty rooms kept for history, per loop
+constexpr uint64_t kResendRetentionMs = 300'000;     // resend caches outlive a session by this
+
+using proto::ErrorCode;
+
+void put_u64(uint8_t* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    p[i] = static_cast<uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+}  // namespace
+
+uint32_t Shard::owner_of(std::string_view name) const {
+  return static_cast<uint32_t>(fnv1a64(name) % loops_);
+}
+
+void Shard::post(uint32_t to, Mail&& m) {
+  m.from = index_;
+  if (to == index_) {
+    handle_mail(m);  // our own: no queue, no wakeup
+    return;
+  }
+  ctx_.shards[to]->inbox_[index_]->push(std::move(m));
+  wake_pending_[to] = true;  // one eventfd write per loop per iteration
+}
+
+void Shard::on_wake() {
+  if (!shutting_down_ && ctx_.shutting_down.load(std::memory_order_acquire)) begin_shutdown();
+  for (auto& inbox : inbox_) {
+    inbox->pop_all([this](Mail& m) { handle_mail(m); });
+  }
+}
+
+void Shard::handle_mail(Mail& m) {
+  switch (m.kind) {
+    case MailKind::kJoin:
+      room_join(m);
+      break;
+    case MailKind::kLeave:
+      room_leave(m);
+      break;
+    case MailKind::kSay:
+      room_say(m);
+      break;
+    case MailKind::kWho:
+      room_who(m);
+      break;
+    case MailKind::kHistory:
+      room_history(m);
+      break;
+    case MailKind::kRoomsQuery:
+      rooms_query(m);
+      break;
+    case MailKind::kWhisper:
+      user_whisper(m);
+      break;
+    case MailKind::kWatch:
+      user_watch(m, true);
+      break;
+    case MailKind::kUnwatch:
+      user_watch(m, false);
+      break;
+    case MailKind::kJoined:
+      on_joined(m);
+      break;
+    case MailKind::kReply:
+      on_reply(m);
+      break;
+    case MailKind::kDeliver:
+      if (Session* s = session_at(m.addr)) send(*s, std::move(m.frame));
+      break;
+    case MailKind::kFanout:
+      on_fanout(m);
+      break;
+    case MailKind::kSayDone:
+      on_say_done(m);
+      break;
+    case MailKind::kWhisperDone:
+      on_whisper_done(m);
+      break;
+    case MailKind::kRoomsPart:
+      on_rooms_part(m);
+      break;
+    case MailKind::kAdopt:
+      adopt(m);
+      break;
+    case MailKind::kNone:
+      break;
+  }
+}
+
+void Shard::reply(SessionAddr addr, Frame frame) {
+  if (addr_loop(addr) == index_) {
+    if (Session* s = session_at(addr)) send(*s, std::move(frame));
+    return;
+  }
+  Mail m;
+  m.kind = MailKind::kReply;
+  m.addr = addr;
+  m.frame = std::move(frame);
+  post(addr_loop(addr), std::move(m));
+}
+
+void Shard::deliver(SessionAddr addr, Frame frame) {
+  if (addr_loop(addr) == index_) {
+    if (Session* s = session_at(addr)) send(*s, std::move(frame));
+    return;
+  }
+  Mail m;
+  m.kind = MailKind::kDeliver;
+  m.addr = addr;
+  m.frame = std::move(frame);
+  post(addr_loop(addr), std::move(m));
+}
+
+void Shard::on_reply(Mail& m) {
+  Session* s = session_at(m.addr);
+  if (s == nullptr) return;
+  send(*s, std::move(m.frame));
+  complete_inflight(*s);
+}
+
+// ---------------------------------------------------------------- rooms
+
+void Shard::room_join(Mail& m) {
+  auto [it, created] = rooms_.try_emplace(m.b);
+  if (created) {
+    it->second = std::make_unique<Room>();
+    it->second->name = m.b;
+    it->second->sessions_per_loop.assign(loops_, 0);
+  }
+  Room& room = *it->second;
+  if (m.n2 == 0) {  // a new member, not a repeated JOIN
+    if (room.retained) {
+      retained_rooms_.erase(room.retained_it);
+      room.retained = false;
+    }
+    room.sessions_per_loop[addr_loop(m.addr)]++;
+    room.sessions++;
+    uint32_t& count = room.users[m.a];
+    if (++count == 1) room_event(room, proto::RoomEventKind::kJoined, m.a, m.addr);
+  }
+  Mail r;
+  r.kind = MailKind::kJoined;
+  r.addr = m.addr;
+  r.b = std::move(m.b);
+  r.req = m.req;
+  r.n1 = room.last_seq;
+  r.flag = m.flag;
+  post(addr_loop(m.addr), std::move(r));
+}
+
+void Shard::room_leave(Mail& m) {
+  auto it = rooms_.find(m.b);
+  if (it != rooms_.end()) {
+    Room& room = *it->second;
+    room.sessions_per_loop[addr_loop(m.addr)]--;
+    room.sessions--;
+    auto u = room.users.find(m.a);
+    if (u != room.users.end() && --u->second == 0) {
+      // The limit counts the user who leaves: look before erasing it.
+      room_event(room, proto::RoomEventKind::kLeft, m.a, m.addr);
+      room.users.erase(u);
+    }
+    maybe_forget_room(room);  // may destroy `room`
+  }
+  if (m.flag) reply(m.addr, encode_frame(proto::Ok{m.req}));
+}
+
+void Shard::room_event(Room& room, proto::RoomEventKind kind, std::string_view user,
+                       SessionAddr except) {
+  // In a crowd, join storms would drown the messages: stay quiet there.
+  if (room.users.size() > cfg_.room_event_limit) return;
+  fanout_room(room, encode_frame(proto::RoomEvent{room.name, kind, user, now_ms_}), except);
+}
+
+void Shard::fanout_room(Room& room, const Frame& frame, SessionAddr except) {
+  for (uint32_t l = 0; l < loops_; ++l) {
+    if (room.sessions_per_loop[l] == 0) continue;
+    Mail m;
+    m.kind = MailKind::kFanout;
+    m.b = room.name;
+    m.frame = frame;
+    m.addr = except;
+    post(l, std::move(m));
+  }
+}
+
+void Shard::on_fanout(Mail& m) {
+  auto it = local_rooms_.find(m.b);
+  if (it == local_rooms_.end()) return;
+  // send() never removes a member (closing is deferred), so the list is
+  // stable while we walk it.
+  for (uint32_t slot : it->second.members) {
+    Session& s = sessions_[slot];
+    if (addr_of(s) == m.addr) continue;
+    send(s, m.frame);
+  }
+}
+
+void Shard::maybe_forget_room(Room& room) {
+  if (room.sessions > 0) return;
+  if (room.history.empty()) {
+    rooms_.erase(room.name);
+    return;
+  }
+  // Empty but with history: keep it for those who come back, up to a
+  // bound, forgetting the longest-empty first.
+  room.retained = true;
+  room.retained_it = retained_rooms_.insert(retained_rooms_.end(), &room);
+  while (retained_rooms_.size() > kMaxRetainedRooms) {
+    Room* oldest = retained_rooms_.front();
+    retained_rooms_.pop_front();
+    rooms_.erase(oldest->name);
+  }
+}
+
+void Shard::room_say(Mail& m) {
+  auto it = rooms_.find(m.b);
+  Mail r;
+  r.kind = MailKind::kSayDone;
+  r.addr = m.addr;
+  r.req = m.req;
+  r.client_id = m.client_id;
+  r.user_ref = m.user_ref;
+  if (it != rooms_.end()) {
+    Room& room = *it->second;
+    uint64_t seq = ++room.last_seq;
+    // Fill in the seq and time the sender left blank: after the room name.
+    uint8_t* p = m.frame.mutable_data() + proto::kHeaderBytes;
+    p += 1 + p[0];
+    put_u64(p, seq);
+    put_u64(p + 8, now_ms_);
+    if (cfg_.history > 0) {
+      if (room.history.size() < cfg_.history) {
+        room.history.push_back(m.frame);
+      } else {
+        room.history[room.history_start] = m.frame;
+        room.history_start = (room.history_start + 1) % room.history.size();
+      }
+    }
+    fanout_room(room, m.frame, m.addr);
+    r.n1 = seq;
+    r.n2 = now_ms_;
+  }
+  post(addr_loop(m.addr), std::move(r));
+}
+
+void Shard::on_say_done(Mail& m) {
+  User& u = *m.user_ref;
+  --u.pending_sends;
+  Frame answer;
+  if (m.n1 == 0) {
+    answer = encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNotInRoom, "not in that room"});
+    if (m.client_id != 0) u.resend[m.client_id].erase(m.req);
+  } else {
+    answer = encode_frame(proto::Ack{m.req, m.n1, m.n2});
+    if (m.client_id != 0) u.resend[m.client_id].complete(m.req, m.n1, m.n2);
+  }
+  bool remote = m.from != index_;
+  if (Session* s = session_at(m.addr)) {
+    send(*s, answer);
+    if (remote) complete_inflight(*s);
+  }
+  if (m.client_id != 0 && !u.resend_waiters.empty()) {
+    std::erase_if(u.resend_waiters, [&](const User::Waiter& w) {
+      if (w.client_id != m.client_id || w.req != m.req) return false;
+      if (Session* s = session_at(w.addr)) {
+        send(*s, answer);
+        if (remote) complete_inflight(*s);
+      }
+      return true;
+    });
+  }
+  maybe_forget_user(u);
+}
+
+void Shard::room_who(Mail& m) {
+  proto::Members members;
+  members.req = m.req;
+  members.room = m.b;
+  auto it = rooms_.find(m.b);
+  if (it != rooms_.end()) {
+    const Room& room = *it->second;
+    members.total = static_cast<uint32_t>(room.users.size());
+    size_t n = std::min(room.users.size(), proto::kMaxListEntries);
+    members.users.reserve(n);
+    for (const auto& [user, count] : room.users) {
+      if (members.users.size() == n) break;
+      members.users.push_back(user);
+    }
+  }
+  scratch_.clear();
+  proto::encode(scratch_, members, cfg_.max_frame);
+  reply(m.addr, Frame::copy_of(scratch_));
+}
+
+void Shard::room_history(Mail& m) {
+  proto::HistoryPage page;
+  page.req = m.req;
+  page.room = m.b;
+  auto it = rooms_.find(m.b);
+  if (it != rooms_.end()) {
+    const Room& room = *it->second;
+    size_t kept = room.history.size();
+    uint64_t first_seq = room.last_seq - kept + 1;  // seqs in history are consecutive
+    uint64_t after = m.n1;
+    size_t skip = after < first_seq ? 0 : static_cast<size_t>(std::min<uint64_t>(after - first_seq + 1, kept));
+    size_t available = kept - skip;
+    size_t limit = std::min<size_t>({static_cast<size_t>(m.n2), proto::kMaxHistoryEntries, available});
+    page.entries.reserve(limit);
+    for (size_t i = 0; i < limit; ++i) {
+      const Frame& f = room.history[(room.history_start + skip + i) % kept];
+      auto d = proto::decode_message({f.data() + proto::kHeaderBytes, f.size() - proto::kHeaderBytes});
+      page.entries.push_back(proto::HistoryEntry{d.msg.seq, d.msg.time, d.msg.from, d.msg.body});
+    }
+    page.more = available > limit;
+  }
+  scratch_.clear();
+  proto::encode(scratch_, page, cfg_.max_frame);
+  reply(m.addr, Frame::copy_of(scratch_));
+}
+
+void Shard::rooms_query(Mail& m) {
+  Mail r;
+  r.kind = MailKind::kRoomsPart;
+  r.addr = m.addr;
+  for (const auto& [name, room] : rooms_) {
+    if (room->sessions == 0) continue;
+    ++r.n1;
+    if (r.rooms.size() < proto::kMaxListEntries) {
+      r.rooms.emplace_back(name, static_cast<uint32_t>(room->users.size()));
+    }
+  }
+  post(addr_loop(m.addr), std::move(r));
+}
+
+void Shard::on_rooms_part(Mail& m) {
+  Session* s = session_at(m.addr);
+  if (s == nullptr || !s->gather) return;
+  RoomsGather& g = *s->gather;
+  g.total += m.n1;
+  for (auto& entry : m.rooms) {
+    if (g.rooms.size() >= proto::kMaxListEntries) break;
+    g.rooms.push_back(std::move(entry));
+  }
+  if (m.from != index_) complete_inflight(*s);
+  if (--g.parts_left > 0) return;
+  proto::RoomList list;
+  list.req = g.req;
+  list.total = static_cast<uint32_t>(std::min<uint64_t>(g.total, UINT32_MAX));
+  list.rooms.reserve(g.rooms.size());
+  for (const auto& [name, members] : g.rooms) list.rooms.push_back(proto::RoomEntry{name, members});
+  scratch_.clear();
+  proto::encode(scratch_, list, cfg_.max_frame);
+  send(*s, Frame::copy_of(scratch_));
+  s->gather.reset();
+}
+
+void Shard::on_joined(Mail& m) {
+  Session* s = session_at(m.addr);
+  if (s == nullptr) return;  // ended meanwhile; its leave is already on the way
+  if (RoomLink* link = find_link(*s, m.b); link != nullptr && link->pos == RoomLink::kJoining) {
+    LocalRoom& lr = *link->local;
+    lr.joining--;
+    link->pos = static_cast<uint32_t>(lr.members.size());
+    lr.members.push_back(s->slot);
+  }
+  if (m.flag) send(*s, encode_frame(proto::Ack{m.req, m.n1, now_ms_}));
+  if (m.from != index_) complete_inflight(*s);
+}
+
+// ---------------------------------------------------------------- users
+
+User& Shard::user_record(std::string_view name) {
+  auto it = users_.find(std::string(name));
+  if (it != users_.end()) return *it->second;
+  auto u = std::make_unique<User>();
+  u->name.assign(name);
+  User& ref = *u;
+  users_.emplace(u->name, std::move(u));
+  return ref;
+}
+
+void Shard::maybe_forget_user(User& u) {
+  if (!u.sessions.empty() || !u.watchers.empty() || u.pending_sends > 0) return;
+  if (!u.resend.empty() && mono_ms_ - u.offline_since_ms < kResendRetentionMs) return;
+  users_.erase(u.name);
+}
+
+void Shard::sweep_offline_users() {
+  for (auto it = users_.begin(); it != users_.end();) {
+    User& u = *it->second;
+    ++it;  // maybe_forget_user may erase u
+    if (u.sessions.empty() && !u.resend.empty() &&
+        mono_ms_ - u.offline_since_ms >= kResendRetentionMs) {
+      u.resend.clear();
+      maybe_forget_user(u);
+    }
+  }
+}
+
+void Shard::presence_changed(User& u, bool online) {
+  if (u.watchers.empty()) return;
+  Frame f = encode_frame(proto::Presence{u.name, online, now_ms_});
+  for (SessionAddr w : u.watchers) deliver(w, f);
+}
+
+void Shard::user_watch(Mail& m, bool watch) {
+  User& u = user_record(m.b);
+  if (!watch) {
+    std::erase(u.watchers, m.addr);
+    maybe_forget_user(u);
+    return;
+  }
+  if (m.flag && std::find(u.watchers.begin(), u.watchers.end(), m.addr) == u.watchers.end()) {
+    u.watchers.push_back(m.addr);
+  }
+  Frame f = encode_frame(proto::Presence{u.name, !u.sessions.empty(), now_ms_});
+  maybe_forget_user(u);  // a watch of nobody new leaves no record behind
+  reply(m.addr, std::move(f));
+}
+
+void Shard::user_whisper(Mail& m) {
+  Mail r;
+  r.kind = MailKind::kWhisperDone;
+  r.addr = m.addr;
+  r.req = m.req;
+  r.client_id = m.client_id;
+  r.user_ref = m.user_ref;
+  r.flag = m.a == m.b;  // to oneself
+  auto it = users_.find(m.b);
+  if (it != users_.end() && !it->second->sessions.empty()) {
+    uint64_t id = (next_private_id_++ << 8) | index_;  // unique across loops
+    uint8_t* p = m.frame.mutable_data() + proto::kHeaderBytes;
+    put_u64(p, id);
+    put_u64(p + 8, now_ms_);
+    for (uint32_t slot : it->second->sessions) {
+      Session& s = sessions_[slot];
+      if (addr_of(s) != m.addr) send(s, m.frame);
+    }
+    r.n1 = id;
+    r.n2 = now_ms_;
+    r.frame = std::move(m.frame);
+  }
+  post(addr_loop(m.addr), std::move(r));
+}
+
+void Shard::on_whisper_done(Mail& m) {
+  User& u = *m.user_ref;
+  --u.pending_sends;
+  Frame answer;
+  bool delivered = m.n1 != 0;
+  if (!delivered) {
+    answer = encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNoSuchUser, "user is not online"});
+    if (m.client_id != 0) u.resend[m.client_id].erase(m.req);
+  } else {
+    answer = encode_frame(proto::Ack{m.req, m.n1, m.n2});
+    if (m.client_id != 0) u.resend[m.client_id].complete(m.req, m.n1, m.n2);
+    // The sender's other sessions see what it said (a whisper to oneself
+    // already reached them through the recipient's side).
+    if (!m.flag) {
+      for (uint32_t slot : u.sessions) {
+        Session& s = sessions_[slot];
+        if (addr_of(s) != m.addr) send(s, m.frame);
+      }
+    }
+  }
+  bool remote = m.from != index_;
+  if (Session* s = session_at(m.addr)) {
+    send(*s, answer);
+    if (remote) complete_inflight(*s);
+  }
+  if (m.client_id != 0 && !u.resend_waiters.empty()) {
+    std::erase_if(u.resend_waiters, [&](const User::Waiter& w) {
+      if (w.client_id != m.client_id || w.req != m.req) return false;
+      if (Session* s = session_at(w.addr)) {
+        send(*s, answer);
+        if (remote) complete_inflight(*s);
+      }
+      return true;
+    });
+  }
+  maybe_forget_user(u);
+}
+
+}  // namespace chat

@@ -1,0 +1,587 @@
+// Shard, part 2: the requests of the sessions this loop serves. Each
+// handler decodes, checks what can be checked here (membership, limits,
+// rate), then either answers at once or sends Mail to the loop that owns
+// the room or user. Replies come back in order (see may_send_to).
+#include <algorithm>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "chat/shard.h"
+#include "proto/frame.h"
+
+namespace chat {
+
+namespace {
+
+constexpr uint32_t kMaxInflight = 256;  // per session: bounds what one client queues on others
+
+using proto::ErrorCode;
+
+uint32_t leading_req(proto::Payload p) {
+  if (p.size() < 4) return 0;
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+}  // namespace
+
+bool Shard::may_send_to(Session& s, uint32_t target) {
+  if (s.inflight == 0) return true;
+  if (target != index_ && target == s.inflight_loop && s.inflight < kMaxInflight) return true;
+  s.paused = true;
+  return false;
+}
+
+void Shard::note_inflight(Session& s, uint32_t target) {
+  if (target == index_) return;  // answered synchronously
+  if (s.inflight > 0 && s.inflight_loop != target) {
+    s.inflight_loop = Session::kAnyLoop;
+  } else if (s.inflight == 0) {
+    s.inflight_loop = target;
+  }
+  ++s.inflight;
+}
+
+void Shard::complete_inflight(Session& s) {
+  if (s.inflight > 0) --s.inflight;
+  if (s.inflight == 0 && s.paused && !s.in_resume_list) {
+    s.in_resume_list = true;
+    resume_.push_back(s.slot);
+  }
+}
+
+Shard::FrameAction Shard::handle_frame(Session& s, uint8_t type, proto::Payload payload) {
+  using proto::MsgType;
+  auto t = static_cast<MsgType>(type);
+  // Everything but the forwardable room/user requests is answered here, so
+  // it waits until the replies of earlier requests are out.
+  bool forwardable = t == MsgType::kJoin || t == MsgType::kLeave || t == MsgType::kSay ||
+                     t == MsgType::kWhisper || t == MsgType::kWho || t == MsgType::kHistory;
+  if (!forwardable && !may_send_to(s, index_)) return FrameAction::kPaused;
+
+  if (t == MsgType::kPing) {
+    auto d = proto::decode_ping(payload);
+    if (!d.ok()) {
+      send_error(s, 0, d.error.code, d.error.reason);
+    } else {
+      send(s, encode_frame(proto::Pong{d.msg.nonce}));
+    }
+    return FrameAction::kContinue;
+  }
+  if (t == MsgType::kPong) {
+    auto d = proto::decode_pong(payload);
+    if (!d.ok()) send_error(s, 0, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  if (!proto::is_client_type(type)) {
+    send_error(s, 0, ErrorCode::kUnknownType, "unknown message type");
+    return FrameAction::kContinue;
+  }
+  if (s.state == SessionState::kHandshake) {
+    if (t == MsgType::kHello) return handle_hello(s, payload);
+    send_error(s, leading_req(payload), ErrorCode::kNotLoggedIn, "send HELLO first");
+    return FrameAction::kContinue;
+  }
+  switch (t) {
+    case MsgType::kHello: {
+      auto d = proto::decode_hello(payload);
+      if (!d.ok()) {
+        send_error(s, d.error.req, d.error.code, d.error.reason);
+      } else {
+        send_error(s, d.msg.req, ErrorCode::kAlreadyLoggedIn, "already logged in");
+      }
+      return FrameAction::kContinue;
+    }
+    case MsgType::kJoin:
+      return handle_join(s, payload);
+    case MsgType::kLeave:
+      return handle_leave(s, payload);
+    case MsgType::kSay:
+      return handle_say(s, payload);
+    case MsgType::kWhisper:
+      return handle_whisper(s, payload);
+    case MsgType::kWho:
+      return handle_who(s, payload);
+    case MsgType::kRooms:
+      return handle_rooms(s, payload);
+    case MsgType::kWatch:
+      return handle_watch(s, payload);
+    case MsgType::kUnwatch:
+      return handle_unwatch(s, payload);
+    case MsgType::kHistory:
+      return handle_history(s, payload);
+    case MsgType::kBye: {
+      auto d = proto::decode_bye(payload);
+      if (!d.ok()) {
+        send_error(s, d.error.req, d.error.code, d.error.reason);
+        return FrameAction::kContinue;
+      }
+      send(s, encode_frame(proto::Ok{d.msg.req}));
+      close_session(s, CloseReason::kBye);
+      return FrameAction::kContinue;
+    }
+    default:
+      send_error(s, 0, ErrorCode::kUnknownType, "unknown message type");
+      return FrameAction::kContinue;
+  }
+}
+
+// ---------------------------------------------------------------- login
+
+Shard::FrameAction Shard::handle_hello(Session& s, proto::Payload payload) {
+  auto d = proto::decode_hello(payload);
+  if (!d.ok()) {
+    if (d.error.code == ErrorCode::kInvalidName) {
+      send_error_and_close(s, d.error.req, d.error.code, "invalid user name",
+                           CloseReason::kProtocol);
+    } else {
+      send_error(s, d.error.req, d.error.code, d.error.reason);
+    }
+    return FrameAction::kContinue;
+  }
+  const proto::Hello& h = d.msg;
+  Status auth = ctx_.verifier->verify(h.user, h.token, now_ms_ / 1000);
+  if (!auth) {
+    spdlog::debug("loop {}: login of '{}' refused: {}", index_, h.user, auth.message());
+    send_error_and_close(s, h.req, ErrorCode::kAuthFailed, "authentication failed",
+                         CloseReason::kAuth);
+    return FrameAction::kContinue;
+  }
+  uint32_t home = owner_of(h.user);
+  if (home == index_) {
+    log_in(s, h.user, h.req, h.client_id);
+    return FrameAction::kContinue;
+  }
+  migrating_ = Mail{};
+  migrating_.kind = MailKind::kAdopt;
+  migrating_.a.assign(h.user);
+  migrating_.req = h.req;
+  migrating_.client_id = h.client_id;
+  migrating_.n1 = home;
+  return FrameAction::kMigrate;
+}
+
+void Shard::finish_migration(Session& s, const uint8_t* rest, size_t rest_len) {
+  Mail m = std::move(migrating_);
+  migrating_ = Mail{};
+  auto home = static_cast<uint32_t>(m.n1);
+  // Replies queued before the HELLO (PONG, NOT_LOGGED_IN) go first: write
+  // them now, and hand over whatever the socket would not take yet.
+  flush(s);
+  if (!s.out.empty()) {
+    struct iovec iov[64];
+    int n = s.out.fill_iovec(iov, 64);
+    for (int i = 0; i < n; ++i) m.c.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+    s.out.clear(chunks_);
+  }
+  m.b.assign(reinterpret_cast<const char*>(rest), rest_len);
+  m.fd = s.fd;
+  loop_.remove(s.fd);
+  s.migrated = true;
+  s.ended = true;
+  s.state = SessionState::kClosing;
+  s.close_now = true;
+  closed_.push_back(s.slot);
+  post(home, std::move(m));
+}
+
+void Shard::adopt(Mail& m) {
+  Session* s = shutting_down_ ? nullptr : new_session(m.fd);
+  if (s == nullptr) {
+    ::close(m.fd);
+    ctx_.connections.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  if (!m.c.empty()) send(*s, Frame::copy_of(m.c));
+  log_in(*s, m.a, m.req, m.client_id);
+  s->in_buf = std::move(m.b);
+  // The old loop may have taken the readiness edge: look for ourselves.
+  s->read_ready = true;
+  process_input(*s);
+  if (s->state == SessionState::kLive && !s->paused && !s->in_pending_reads) {
+    s->in_pending_reads = true;
+    pending_reads_.push_back(s->slot);
+  }
+}
+
+void Shard::log_in(Session& s, std::string_view name, uint32_t req, uint64_t client_id) {
+  User& u = user_record(name);
+  if (u.sessions.size() >= cfg_.max_sessions) {
+    send_error_and_close(s, req, ErrorCode::kLimit, "too many sessions for this user",
+                         CloseReason::kLimit);
+    maybe_forget_user(u);
+    return;
+  }
+  s.state = SessionState::kLive;
+  s.user = &u;
+  s.client_id = client_id;
+  u.sessions.push_back(s.slot);
+  ++live_count_;
+  send(s, encode_frame(proto::Welcome{req, addr_of(s), now_ms_, cfg_.heartbeat, cfg_.timeout,
+                                      cfg_.max_frame, u.name, ctx_.epoch}));
+  s.last_active_ms = mono_ms_;
+  schedule_timer(s, mono_ms_ + uint64_t{cfg_.timeout} * 1000);
+  if (u.sessions.size() == 1) presence_changed(u, true);
+  if (!cfg_.lobby.empty()) join_room(s, cfg_.lobby, 0, /*reply=*/false);
+}
+
+// ---------------------------------------------------------------- rooms
+
+RoomLink* Shard::find_link(Session& s, std::string_view room) {
+  for (RoomLink& link : s.rooms) {
+    if (link.local->name == room) return &link;
+  }
+  return nullptr;
+}
+
+void Shard::join_room(Session& s, std::string_view room, uint32_t req, bool reply) {
+  uint32_t target = owner_of(room);
+  RoomLink* link = find_link(s, room);
+  Mail m;
+  m.kind = MailKind::kJoin;
+  m.addr = addr_of(s);
+  m.a = s.user->name;
+  m.b.assign(room);
+  m.req = req;
+  m.flag = reply;
+  m.n2 = link != nullptr ? 1 : 0;  // already a member: only the reply is wanted
+  if (link == nullptr) {
+    auto [it, inserted] = local_rooms_.try_emplace(std::string(room));
+    if (inserted) it->second.name = it->first;
+    it->second.joining++;
+    s.rooms.push_back(RoomLink{&it->second, RoomLink::kJoining});
+  }
+  note_inflight(s, target);
+  post(target, std::move(m));
+}
+
+void Shard::unlink_room(Session& s, size_t i) {
+  RoomLink link = s.rooms[i];
+  LocalRoom* lr = link.local;
+  if (link.pos == RoomLink::kJoining) {
+    lr->joining--;
+  } else {
+    uint32_t moved = lr->members.back();
+    lr->members[link.pos] = moved;
+    lr->members.pop_back();
+    if (moved != s.slot) {
+      for (RoomLink& other : sessions_[moved].rooms) {
+        if (other.local == lr) other.pos = link.pos;
+      }
+    }
+  }
+  s.rooms[i] = s.rooms.back();
+  s.rooms.pop_back();
+  if (lr->members.empty() && lr->joining == 0) local_rooms_.erase(lr->name);
+}
+
+Shard::FrameAction Shard::handle_join(Session& s, proto::Payload payload) {
+  auto d = proto::decode_join(payload);
+  if (!d.ok()) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, d.error.req, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  bool member = find_link(s, d.msg.room) != nullptr;
+  if (!member && s.rooms.size() >= cfg_.max_rooms) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, d.msg.req, ErrorCode::kTooManyRooms, "in too many rooms");
+    return FrameAction::kContinue;
+  }
+  if (!may_send_to(s, owner_of(d.msg.room))) return FrameAction::kPaused;
+  join_room(s, d.msg.room, d.msg.req, /*reply=*/true);
+  return FrameAction::kContinue;
+}
+
+Shard::FrameAction Shard::handle_leave(Session& s, proto::Payload payload) {
+  auto d = proto::decode_leave(payload);
+  RoomLink* link = d.ok() ? find_link(s, d.msg.room) : nullptr;
+  if (!d.ok() || link == nullptr) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    if (!d.ok()) {
+      send_error(s, d.error.req, d.error.code, d.error.reason);
+    } else {
+      send_error(s, d.msg.req, ErrorCode::kNotInRoom, "not in that room");
+    }
+    return FrameAction::kContinue;
+  }
+  uint32_t target = owner_of(d.msg.room);
+  if (!may_send_to(s, target)) return FrameAction::kPaused;
+  unlink_room(s, static_cast<size_t>(link - s.rooms.data()));
+  Mail m;
+  m.kind = MailKind::kLeave;
+  m.addr = addr_of(s);
+  m.a = s.user->name;
+  m.b.assign(d.msg.room);
+  m.req = d.msg.req;
+  m.flag = true;
+  note_inflight(s, target);
+  post(target, std::move(m));
+  return FrameAction::kContinue;
+}
+
+Shard::ResendAnswer Shard::answer_from_resend_cache(Session& s, uint32_t req, uint32_t target) {
+  if (s.client_id == 0) return ResendAnswer::kNew;
+  User& u = *s.user;
+  auto it = u.resend.find(s.client_id);
+  if (it == u.resend.end()) return ResendAnswer::kNew;
+  ResendCache::Entry* e = it->second.find(req);
+  if (e == nullptr) return ResendAnswer::kNew;
+  if (e->pending) {
+    // The original is still on its way (its owner is `target` too): this
+    // repeat gets the same answer when it comes back.
+    u.resend_waiters.push_back(User::Waiter{s.client_id, req, addr_of(s)});
+    note_inflight(s, target);
+    return ResendAnswer::kAnswered;
+  }
+  if (!may_send_to(s, index_)) return ResendAnswer::kPaused;
+  send(s, encode_frame(proto::Ack{req, e->id, e->time}));
+  return ResendAnswer::kAnswered;
+}
+
+Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
+  auto d = proto::decode_say(payload, proto::DecodeLimits{cfg_.max_body});
+  if (!d.ok()) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, d.error.req, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  const proto::Say& say = d.msg;
+  uint32_t target = owner_of(say.room);
+  if (!may_send_to(s, target)) return FrameAction::kPaused;
+  switch (answer_from_resend_cache(s, say.req, target)) {
+    case ResendAnswer::kAnswered:
+      return FrameAction::kContinue;
+    case ResendAnswer::kPaused:
+      return FrameAction::kPaused;
+    case ResendAnswer::kNew:
+      break;
+  }
+  if (find_link(s, say.room) == nullptr) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, say.req, ErrorCode::kNotInRoom, "not in that room");
+    return FrameAction::kContinue;
+  }
+  if (!s.bucket.try_take(mono_ms_, cfg_.rate, cfg_.burst)) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, say.req, ErrorCode::kRateLimited, "sending too fast");
+    return FrameAction::kContinue;
+  }
+  User& u = *s.user;
+  if (s.client_id != 0) u.resend[s.client_id].start(say.req);
+  ++u.pending_sends;
+  Mail m;
+  m.kind = MailKind::kSay;
+  m.addr = addr_of(s);
+  m.b.assign(say.room);
+  m.req = say.req;
+  m.client_id = s.client_id;
+  m.user_ref = &u;
+  // Encoded once, here; the owner fills in seq and time.
+  m.frame = encode_frame(proto::Message{say.room, 0, 0, u.name, say.body});
+  note_inflight(s, target);
+  post(target, std::move(m));
+  return FrameAction::kContinue;
+}
+
+Shard::FrameAction Shard::handle_whisper(Session& s, proto::Payload payload) {
+  auto d = proto::decode_whisper(payload, proto::DecodeLimits{cfg_.max_body});
+  if (!d.ok()) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, d.error.req, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  const proto::Whisper& w = d.msg;
+  uint32_t target = owner_of(w.to);
+  if (!may_send_to(s, target)) return FrameAction::kPaused;
+  switch (answer_from_resend_cache(s, w.req, target)) {
+    case ResendAnswer::kAnswered:
+      return FrameAction::kContinue;
+    case ResendAnswer::kPaused:
+      return FrameAction::kPaused;
+    case ResendAnswer::kNew:
+      break;
+  }
+  if (!s.bucket.try_take(mono_ms_, cfg_.rate, cfg_.burst)) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, w.req, ErrorCode::kRateLimited, "sending too fast");
+    return FrameAction::kContinue;
+  }
+  User& u = *s.user;
+  if (s.client_id != 0) u.resend[s.client_id].start(w.req);
+  ++u.pending_sends;
+  Mail m;
+  m.kind = MailKind::kWhisper;
+  m.addr = addr_of(s);
+  m.a = u.name;
+  m.b.assign(w.to);
+  m.req = w.req;
+  m.client_id = s.client_id;
+  m.user_ref = &u;
+  m.frame = encode_frame(proto::Private{0, 0, u.name, w.to, w.body});
+  note_inflight(s, target);
+  post(target, std::move(m));
+  return FrameAction::kContinue;
+}
+
+Shard::FrameAction Shard::handle_who(Session& s, proto::Payload payload) {
+  auto d = proto::decode_who(payload);
+  if (!d.ok()) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    send_error(s, d.error.req, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  uint32_t target = owner_of(d.msg.room);
+  if (!may_send_to(s, target)) return FrameAction::kPaused;
+  Mail m;
+  m.kind = MailKind::kWho;
+  m.addr = addr_of(s);
+  m.b.assign(d.msg.room);
+  m.req = d.msg.req;
+  note_inflight(s, target);
+  post(target, std::move(m));
+  return FrameAction::kContinue;
+}
+
+Shard::FrameAction Shard::handle_history(Session& s, proto::Payload payload) {
+  auto d = proto::decode_history(payload);
+  if (!d.ok() || find_link(s, d.msg.room) == nullptr) {
+    if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    if (!d.ok()) {
+      send_error(s, d.error.req, d.error.code, d.error.reason);
+    } else {
+      send_error(s, d.msg.req, ErrorCode::kNotInRoom, "not in that room");
+    }
+    return FrameAction::kContinue;
+  }
+  uint32_t target = owner_of(d.msg.room);
+  if (!may_send_to(s, target)) return FrameAction::kPaused;
+  Mail m;
+  m.kind = MailKind::kHistory;
+  m.addr = addr_of(s);
+  m.b.assign(d.msg.room);
+  m.req = d.msg.req;
+  m.n1 = d.msg.after_seq;
+  m.n2 = d.msg.limit;
+  note_inflight(s, target);
+  post(target, std::move(m));
+  return FrameAction::kContinue;
+}
+
+Shard::FrameAction Shard::handle_rooms(Session& s, proto::Payload payload) {
+  auto d = proto::decode_rooms(payload);
+  if (!d.ok()) {
+    send_error(s, d.error.req, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  // Every loop owns some rooms: ask them all and answer when all replied.
+  s.gather = std::make_unique<RoomsGather>();
+  s.gather->req = d.msg.req;
+  s.gather->parts_left = loops_;
+  SessionAddr addr = addr_of(s);
+  for (uint32_t l = 0; l < loops_; ++l) {
+    Mail m;
+    m.kind = MailKind::kRoomsQuery;
+    m.addr = addr;
+    m.req = d.msg.req;
+    note_inflight(s, l);
+    post(l, std::move(m));
+  }
+  return FrameAction::kContinue;
+}
+
+Shard::FrameAction Shard::handle_watch(Session& s, proto::Payload payload) {
+  auto d = proto::decode_user_list(payload);
+  if (!d.ok()) {
+    send_error(s, d.error.req, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  std::vector<std::string_view> named;  // distinct, in request order
+  for (std::string_view u : d.msg.users) {
+    if (std::find(named.begin(), named.end(), u) == named.end()) named.push_back(u);
+  }
+  size_t fresh = 0;
+  for (std::string_view u : named) {
+    if (std::find(s.watched.begin(), s.watched.end(), u) == s.watched.end()) ++fresh;
+  }
+  if (s.watched.size() + fresh > cfg_.max_watch) {
+    send_error(s, d.msg.req, ErrorCode::kLimit, "watching too many users");
+    return FrameAction::kContinue;
+  }
+  send(s, encode_frame(proto::Ok{d.msg.req}));
+  SessionAddr addr = addr_of(s);
+  for (std::string_view u : named) {
+    bool is_new = std::find(s.watched.begin(), s.watched.end(), u) == s.watched.end();
+    if (is_new) s.watched.emplace_back(u);
+    Mail m;
+    m.kind = MailKind::kWatch;
+    m.addr = addr;
+    m.b.assign(u);
+    m.flag = is_new;
+    uint32_t target = owner_of(u);
+    note_inflight(s, target);
+    post(target, std::move(m));
+  }
+  return FrameAction::kContinue;
+}
+
+Shard::FrameAction Shard::handle_unwatch(Session& s, proto::Payload payload) {
+  auto d = proto::decode_user_list(payload);
+  if (!d.ok()) {
+    send_error(s, d.error.req, d.error.code, d.error.reason);
+    return FrameAction::kContinue;
+  }
+  SessionAddr addr = addr_of(s);
+  for (std::string_view u : d.msg.users) {
+    auto it = std::find(s.watched.begin(), s.watched.end(), u);
+    if (it == s.watched.end()) continue;
+    s.watched.erase(it);
+    Mail m;
+    m.kind = MailKind::kUnwatch;
+    m.addr = addr;
+    m.b.assign(u);
+    post(owner_of(u), std::move(m));
+  }
+  send(s, encode_frame(proto::Ok{d.msg.req}));
+  return FrameAction::kContinue;
+}
+
+// ---------------------------------------------------------------- ending
+
+void Shard::end_session(Session& s) {
+  s.ended = true;
+  if (s.user == nullptr) return;  // never logged in
+  SessionAddr addr = addr_of(s);
+  while (!s.rooms.empty()) {
+    std::string room = s.rooms.back().local->name;
+    unlink_room(s, s.rooms.size() - 1);
+    Mail m;
+    m.kind = MailKind::kLeave;
+    m.addr = addr;
+    m.a = s.user->name;
+    m.b = std::move(room);
+    m.flag = false;
+    uint32_t target = owner_of(m.b);
+    post(target, std::move(m));
+  }
+  for (std::string& name : s.watched) {
+    Mail m;
+    m.kind = MailKind::kUnwatch;
+    m.addr = addr;
+    m.b = std::move(name);
+    uint32_t target = owner_of(m.b);
+    post(target, std::move(m));
+  }
+  s.watched.clear();
+  User& u = *s.user;
+  std::erase(u.sessions, s.slot);
+  --live_count_;
+  if (u.sessions.empty()) {
+    u.offline_since_ms = mono_ms_;
+    presence_changed(u, false);
+    maybe_forget_user(u);
+  }
+  s.user = nullptr;
+}
+
+}  // namespace chat
