@@ -1,6 +1,7 @@
 // chatd: the chat server. Reads its settings, starts one event loop per
 // thread, and runs until SIGINT or SIGTERM, then shuts down cleanly.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
@@ -29,6 +30,18 @@ int main(int argc, char** argv) {
   if (chat::Status st = chat::init_logging(settings->log_level, settings->log_format); !st) {
     std::fprintf(stderr, "chatd: %s\n", st.message().c_str());
     return 2;
+  }
+
+  // Every connection is a descriptor: use all the open-files limit allows.
+  struct rlimit files {};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (settings->heartbeat >= settings->timeout) {
+    spdlog::warn("heartbeat ({} s) is not below timeout ({} s): clients that follow it will be "
+                 "timed out",
+                 settings->heartbeat, settings->timeout);
   }
 
   // Signals are taken synchronously by this thread alone: block them before

@@ -75,8 +75,7 @@ struct Settings {
 Result<Settings> parse_settings(int argc, char** argv, std::string* help_or_version_out,
                                 std::string_view version = "unknown");
 
-// Checks the rules that tie settings together (max_frame >= max_body + 256,
-// heartbeat < timeout, max_outbound >= max_frame).
+// Checks the rule that ties settings together (max_frame >= max_body + 256).
 // parse_settings() calls it; exposed for code that builds Settings by hand.
 Status validate_settings(const Settings& s);
 

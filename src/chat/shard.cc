@@ -267,8 +267,9 @@ size_t Shard::parse_frames(Session& s, const uint8_t* data, size_t n) {
                            "frame longer than max_frame", CloseReason::kProtocol);
       return n;
     }
-    off += f.frame_bytes;
     FrameAction action = handle_frame(s, f.type, f.payload);
+    if (action == FrameAction::kPaused) break;  // stays buffered until the replies are in
+    off += f.frame_bytes;
     if (action == FrameAction::kMigrate) {
       finish_migration(s, data + off, n - off);
       return n;
@@ -278,9 +279,11 @@ size_t Shard::parse_frames(Session& s, const uint8_t* data, size_t n) {
 }
 
 void Shard::resume(Session& s) {
-  if (!s.paused || s.inflight > 0) return;
-  s.paused = false;
-  process_input(s);
+  if (s.inflight > 0) return;
+  if (s.paused) {
+    s.paused = false;
+    process_input(s);
+  }
   if (s.state != SessionState::kLive && s.state != SessionState::kHandshake) return;
   if (s.paused) return;
   if (s.read_ready && !s.in_pending_reads) {
@@ -305,7 +308,7 @@ void Shard::send(Session& s, Frame frame) {
   if (s.out.bytes() + frame.size() > cfg_.max_outbound) {
     // Slow consumer: drop what it has not taken, tell it why (best effort)
     // and close, without holding up anyone else.
-    s.out.clear(chunks_);
+    s.out.drop_unstarted(chunks_);
     s.out.push(chunks_, error_frame(0, proto::ErrorCode::kSlowConsumer,
                                     "output queue over max_outbound"));
     close_session(s, CloseReason::kSlowConsumer);

@@ -44,7 +44,9 @@ void Shard::note_inflight(Session& s, uint32_t target) {
 
 void Shard::complete_inflight(Session& s) {
   if (s.inflight > 0) --s.inflight;
-  if (s.inflight == 0 && s.paused && !s.in_resume_list) {
+  // Held input can go on now; and a half-closed client whose last replies
+  // these were can be closed.
+  if (s.inflight == 0 && (s.paused || s.peer_eof) && !s.in_resume_list) {
     s.in_resume_list = true;
     resume_.push_back(s.slot);
   }

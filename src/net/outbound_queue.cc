@@ -89,4 +89,17 @@ void OutboundQueue::clear(ChunkPool& pool) {
   bytes_ = 0;
 }
 
+void OutboundQueue::drop_unstarted(ChunkPool& pool) {
+  if (head_offset_ == 0) {
+    clear(pool);
+    return;
+  }
+  FrameRef partial = std::move(head_->frames[head_->begin]);
+  uint32_t offset = head_offset_;
+  clear(pool);
+  push(pool, std::move(partial));
+  head_offset_ = offset;
+  bytes_ -= offset;
+}
+
 }  // namespace chat::net

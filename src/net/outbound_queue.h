@@ -62,6 +62,9 @@ class OutboundQueue {
   void consume(ChunkPool& pool, size_t n);
   // Drops everything queued.
   void clear(ChunkPool& pool);
+  // Drops everything not yet started, keeping the rest of a frame that is
+  // partly written so the stream stays whole for a last frame after it.
+  void drop_unstarted(ChunkPool& pool);
 
  private:
   OutboundChunk* head_ = nullptr;

@@ -81,3 +81,26 @@ TEST(OutboundQueueTest, FillStopsAtIovecLimit) {
 
 }  // namespace
 }  // namespace chat::net
+
+namespace chat::net {
+namespace {
+
+TEST(OutboundQueueTest, DropUnstartedKeepsTheRestOfAPartlyWrittenFrame) {
+  ChunkPool pool;
+  OutboundQueue q;
+  q.push(pool, FrameRef::copy_of("first"));
+  q.push(pool, FrameRef::copy_of("second"));
+  q.consume(pool, 2);  // "fi" written
+  q.drop_unstarted(pool);
+  q.push(pool, FrameRef::copy_of("|last"));
+  EXPECT_EQ(q.bytes(), 3u + 5u);
+  EXPECT_EQ(drain_all(q, pool, 100), "rst|last");
+
+  q.push(pool, FrameRef::copy_of("whole"));
+  q.drop_unstarted(pool);  // nothing started: all goes
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace chat::net
