@@ -7,7 +7,7 @@ set -euo pipefail
 # Build and run.
 packages=(
   build-essential cmake ninja-build pkg-config ccache
-  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev libncurses-dev
 )
 # Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes.
 if [[ "${1:-}" == "--test" ]]; then
