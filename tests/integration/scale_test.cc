@@ -66,7 +66,7 @@ TEST_P(ScaleTest, LobbyMessageReachesFiveThousandConnectionsOnce) {
   // Every session is in the lobby before the message is sent.
   TestClient& sender = *clients[0];
   for (;;) {
-    auto who = sender.who("lobby", SrcLoc::current());
+    auto who = sender.who("lobby");
     if (who->total == static_cast<uint32_t>(kConnections)) break;
     ASSERT_LT(Clock::now(), login_deadline) << "lobby has " << who->total << " users";
     std::this_thread::sleep_for(Ms(100));

@@ -182,6 +182,17 @@ TEST_P(SessionTest, MaxSessionsRefusesOneMore) {
   }
 }
 
+TEST_P(SessionTest, DefaultMaxSessionsIsEight) {
+  start_server();
+  std::vector<std::unique_ptr<TestClient>> sessions;
+  for (int i = 0; i < 8; ++i) sessions.push_back(login("many"));
+  auto ninth = connect();
+  ninth->send(proto::Hello{9, 0, "many", ""});
+  ninth->expect_error(ErrorCode::kLimit, 9);
+  ninth->expect_closed();
+  for (auto& s : sessions) s->expect_open();
+}
+
 TEST_P(SessionTest, LoginTimeout) {
   start_server({{"login-timeout", "1"}});
   auto silent = connect("silent");
