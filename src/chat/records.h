@@ -55,6 +55,20 @@ enum class SessionState : uint8_t {
 enum class CloseReason : uint8_t {
   kPeer, kBye, kProtocol, kIdle, kSlowConsumer, kShutdown, kLimit, kAuth, kMigrated,
 };
+inline const char* close_reason_name(CloseReason r) {
+  switch (r) {
+    case CloseReason::kPeer: return "peer closed";
+    case CloseReason::kBye: return "bye";
+    case CloseReason::kProtocol: return "protocol error";
+    case CloseReason::kIdle: return "idle timeout";
+    case CloseReason::kSlowConsumer: return "slow consumer";
+    case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kLimit: return "session limit";
+    case CloseReason::kAuth: return "authentication failed";
+    case CloseReason::kMigrated: return "moved to its user's loop";
+  }
+  return "unknown";
+}
 
 // Gathers the parts of a reply that several loops contribute (ROOMS).
 struct RoomsGather {
@@ -67,7 +81,7 @@ struct RoomsGather {
 struct Session {
   // Slot bookkeeping.
   uint32_t slot = 0;  // own index in the shard's table, fixed for life
-  uint32_t generation = 0;
+  uint32_t generation = 1;  // never 0, so no session address (or id) is 0
   SessionState state = SessionState::kFree;
   bool paused = false;         // input held until in-flight requests are answered
   bool read_ready = false;     // the socket may have unread bytes (edge seen)

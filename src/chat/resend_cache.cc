@@ -16,10 +16,14 @@ ResendCache::Entry* ResendCache::start(uint32_t req) {
     bool live = it != entries_.end() && it->second.stamp == stamp;
     if (live && entries_.size() < kResendEntriesPerClient) break;
     order_.pop_front();
-    if (live) entries_.erase(it);
+    if (live) {
+      if (it->second.pending) --pending_;
+      entries_.erase(it);
+    }
   }
   Entry& e = entries_[req];
   e = Entry{};
+  ++pending_;
   e.stamp = next_stamp_++;
   order_.emplace_back(req, e.stamp);
   return &e;
@@ -28,18 +32,22 @@ ResendCache::Entry* ResendCache::start(uint32_t req) {
 void ResendCache::complete(uint32_t req, uint64_t id, uint64_t time) {
   Entry* e = find(req);
   if (e == nullptr) return;
+  if (e->pending) --pending_;
   e->pending = false;
   e->id = id;
   e->time = time;
 }
 
 void ResendCache::erase(uint32_t req) {
-  entries_.erase(req);
+  auto it = entries_.find(req);
+  if (it == entries_.end()) return;
+  if (it->second.pending) --pending_;
+  entries_.erase(it);
   // Erased entries leave stale slots in order_; compact before they add up.
   if (order_.size() > 2 * kResendEntriesPerClient) {
     std::erase_if(order_, [this](const std::pair<uint32_t, uint64_t>& slot) {
-      auto it = entries_.find(slot.first);
-      return it == entries_.end() || it->second.stamp != slot.second;
+      auto live = entries_.find(slot.first);
+      return live == entries_.end() || live->second.stamp != slot.second;
     });
   }
 }

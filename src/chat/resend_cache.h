@@ -24,7 +24,8 @@ class ResendCache {
     bool pending = true;
     uint64_t id = 0;    // ACK id (room seq or private message id)
     uint64_t time = 0;  // ACK time
-    uint64_t stamp = 0; // insertion order, to match the eviction queue
+    uint64_t stamp = 0;  // insertion order, to match the eviction queue
+    uint32_t owner_loop = 0;  // the loop that answers it (pending entries)
   };
 
   // The entry for `req`, or nullptr.
@@ -35,11 +36,17 @@ class ResendCache {
   void complete(uint32_t req, uint64_t id, uint64_t time);
   void erase(uint32_t req);
   size_t size() const { return entries_.size(); }
+  // Requests still waiting for their answer.
+  bool has_pending() const { return pending_ > 0; }
+  uint64_t last_used_ms() const { return last_used_ms_; }
+  void touch(uint64_t now_ms) { last_used_ms_ = now_ms; }
 
  private:
   std::unordered_map<uint32_t, Entry> entries_;
   std::deque<std::pair<uint32_t, uint64_t>> order_;  // (req, stamp), oldest first
   uint64_t next_stamp_ = 1;
+  uint64_t last_used_ms_ = 0;
+  size_t pending_ = 0;
 };
 
 }  // namespace chat

@@ -31,6 +31,7 @@ constexpr int kAcceptBudget = 256;  // per wakeup; the listener is level-trigger
 constexpr uint32_t kTimerTickMs = 100;
 constexpr uint32_t kTimerSlots = 1024;
 constexpr size_t kDrainBeforeCloseBytes = 64 * 1024;
+constexpr uint64_t kCloseFlushMs = 10'000;  // a closing connection's last chance to drain
 
 net::FrameRef error_frame(uint32_t req, proto::ErrorCode code, std::string_view text) {
   std::string out;
@@ -367,8 +368,7 @@ void Shard::flush(Session& s) {
 void Shard::close_session(Session& s, CloseReason reason) {
   if (s.state == SessionState::kClosing || s.state == SessionState::kFree) return;
   if (reason != CloseReason::kMigrated) {
-    spdlog::debug("loop {}: session {:x} closed ({})", index_, addr_of(s),
-                  static_cast<int>(reason));
+    spdlog::debug("loop {}: session {:x} closed: {}", index_, addr_of(s), close_reason_name(reason));
   }
   bool was_live = s.state == SessionState::kLive;
   s.state = SessionState::kClosing;
@@ -380,6 +380,9 @@ void Shard::close_session(Session& s, CloseReason reason) {
   } else {
     s.ended = true;
   }
+  // A peer that stops reading must not hold the slot forever: whatever is
+  // still queued after this long is dropped.
+  schedule_timer(s, mono_ms_ + kCloseFlushMs);
   if (!s.dirty) {
     s.dirty = true;
     dirty_.push_back(s.slot);
@@ -407,7 +410,7 @@ void Shard::release_slot(Session& s) {
   s.out.clear(chunks_);
   s.fd = -1;
   s.state = SessionState::kFree;
-  s.generation++;
+  if (++s.generation == 0) s.generation = 1;
   s.timer_tag++;
   s.paused = s.read_ready = s.peer_eof = s.close_now = s.migrated = s.ended = false;
   s.write_blocked = false;
@@ -434,7 +437,11 @@ void Shard::on_timer(uint32_t slot, uint32_t tag) {
   if (slot >= sessions_.size()) return;
   Session& s = sessions_[slot];
   if (s.timer_tag != tag) return;
-  if (s.state == SessionState::kHandshake) {
+  if (s.state == SessionState::kClosing) {
+    s.close_now = true;
+    s.out.clear(chunks_);
+    closed_.push_back(s.slot);
+  } else if (s.state == SessionState::kHandshake) {
     send_error_and_close(s, 0, proto::ErrorCode::kIdleTimeout, "no HELLO in time",
                          CloseReason::kIdle);
   } else if (s.state == SessionState::kLive) {
@@ -533,10 +540,8 @@ int Shard::after_events() {
 void Shard::begin_shutdown() {
   shutting_down_ = true;
   shutdown_deadline_ms_ = mono_ms_ + uint64_t{cfg_.shutdown_grace} * 1000;
-  if (listening_) {
-    loop_.remove(ctx_.listen_fd);
-    listening_ = false;
-  }
+  // The listener stays watched: connections that arrive during the grace
+  // period are told SHUTTING_DOWN instead of waiting in the backlog.
   for (Session& s : sessions_) {
     if (s.state == SessionState::kLive || s.state == SessionState::kHandshake) {
       send_error_and_close(s, 0, proto::ErrorCode::kShuttingDown, "server is shutting down",

@@ -142,7 +142,8 @@ class Shard final : public net::LoopHandler {
   enum class ResendAnswer : uint8_t { kNew, kAnswered, kPaused };
   // A repeat of a SAY/WHISPER this (user, client_id) already sent gets the
   // original ACK, or waits for it while the original is in flight.
-  ResendAnswer answer_from_resend_cache(Session& s, uint32_t req, uint32_t target);
+  ResendAnswer answer_from_resend_cache(Session& s, uint32_t req);
+  ResendCache& resend_cache_for(User& u, uint64_t client_id);
 
   // ---- owner side and mail (shard_owner.cc) ----
   uint32_t owner_of(std::string_view name) const;

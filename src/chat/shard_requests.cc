@@ -15,6 +15,7 @@ namespace chat {
 namespace {
 
 constexpr uint32_t kMaxInflight = 256;  // per session: bounds what one client queues on others
+constexpr size_t kMaxResendClientsPerUser = 32;  // resend caches (client_ids) kept per user
 
 using proto::ErrorCode;
 
@@ -322,7 +323,7 @@ Shard::FrameAction Shard::handle_leave(Session& s, proto::Payload payload) {
   return FrameAction::kContinue;
 }
 
-Shard::ResendAnswer Shard::answer_from_resend_cache(Session& s, uint32_t req, uint32_t target) {
+Shard::ResendAnswer Shard::answer_from_resend_cache(Session& s, uint32_t req) {
   if (s.client_id == 0) return ResendAnswer::kNew;
   User& u = *s.user;
   auto it = u.resend.find(s.client_id);
@@ -330,10 +331,11 @@ Shard::ResendAnswer Shard::answer_from_resend_cache(Session& s, uint32_t req, ui
   ResendCache::Entry* e = it->second.find(req);
   if (e == nullptr) return ResendAnswer::kNew;
   if (e->pending) {
-    // The original is still on its way (its owner is `target` too): this
-    // repeat gets the same answer when it comes back.
+    // The original is still on its way: this repeat gets the same answer
+    // when it comes back, from the loop that gives it.
+    if (!may_send_to(s, e->owner_loop)) return ResendAnswer::kPaused;
     u.resend_waiters.push_back(User::Waiter{s.client_id, req, addr_of(s)});
-    note_inflight(s, target);
+    note_inflight(s, e->owner_loop);
     return ResendAnswer::kAnswered;
   }
   if (!may_send_to(s, index_)) return ResendAnswer::kPaused;
@@ -351,7 +353,7 @@ Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
   const proto::Say& say = d.msg;
   uint32_t target = owner_of(say.room);
   if (!may_send_to(s, target)) return FrameAction::kPaused;
-  switch (answer_from_resend_cache(s, say.req, target)) {
+  switch (answer_from_resend_cache(s, say.req)) {
     case ResendAnswer::kAnswered:
       return FrameAction::kContinue;
     case ResendAnswer::kPaused:
@@ -370,7 +372,7 @@ Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
     return FrameAction::kContinue;
   }
   User& u = *s.user;
-  if (s.client_id != 0) u.resend[s.client_id].start(say.req);
+  if (s.client_id != 0) resend_cache_for(u, s.client_id).start(say.req)->owner_loop = target;
   ++u.pending_sends;
   Mail m;
   m.kind = MailKind::kSay;
@@ -396,7 +398,7 @@ Shard::FrameAction Shard::handle_whisper(Session& s, proto::Payload payload) {
   const proto::Whisper& w = d.msg;
   uint32_t target = owner_of(w.to);
   if (!may_send_to(s, target)) return FrameAction::kPaused;
-  switch (answer_from_resend_cache(s, w.req, target)) {
+  switch (answer_from_resend_cache(s, w.req)) {
     case ResendAnswer::kAnswered:
       return FrameAction::kContinue;
     case ResendAnswer::kPaused:
@@ -410,7 +412,7 @@ Shard::FrameAction Shard::handle_whisper(Session& s, proto::Payload payload) {
     return FrameAction::kContinue;
   }
   User& u = *s.user;
-  if (s.client_id != 0) u.resend[s.client_id].start(w.req);
+  if (s.client_id != 0) resend_cache_for(u, s.client_id).start(w.req)->owner_loop = target;
   ++u.pending_sends;
   Mail m;
   m.kind = MailKind::kWhisper;
@@ -546,6 +548,28 @@ Shard::FrameAction Shard::handle_unwatch(Session& s, proto::Payload payload) {
   }
   send(s, encode_frame(proto::Ok{d.msg.req}));
   return FrameAction::kContinue;
+}
+
+ResendCache& Shard::resend_cache_for(User& u, uint64_t client_id) {
+  auto it = u.resend.find(client_id);
+  if (it == u.resend.end()) {
+    // Bounded per user: a client that keeps coming back with new client_ids
+    // pushes out the caches used longest ago that nothing waits on.
+    while (u.resend.size() >= kMaxResendClientsPerUser) {
+      auto victim = u.resend.end();
+      for (auto c = u.resend.begin(); c != u.resend.end(); ++c) {
+        if (c->second.has_pending()) continue;
+        if (victim == u.resend.end() || c->second.last_used_ms() < victim->second.last_used_ms()) {
+          victim = c;
+        }
+      }
+      if (victim == u.resend.end()) break;
+      u.resend.erase(victim);
+    }
+    it = u.resend.try_emplace(client_id).first;
+  }
+  it->second.touch(mono_ms_);
+  return it->second;
 }
 
 // ---------------------------------------------------------------- ending
