@@ -9,6 +9,8 @@
 // UTF-8 is INVALID_BODY; invalid UTF-8 anywhere else (a token) is MALFORMED.
 // A structural error is reported before a validation error. `req` in the
 // error is the request's req when the payload got that far, else 0.
+// Fields are validated in wire order: of several bad fields, the first is
+// reported. After an error, `msg` holds whatever was read; do not use it.
 #pragma once
 
 #include <cstdint>
@@ -176,6 +178,11 @@ struct HistoryPage {
 };
 
 // ---- encoders: append one whole frame to `out` ----
+// REQUIRES: every str8 field at most 255 bytes, every str16 field at most
+// 65535, a WATCH/UNWATCH list at most 65535 names. Asserted in debug; in
+// release a longer string is cut at a UTF-8 code point boundary (and a longer
+// list cut short) so the frame is never corrupt. Encoders do not validate
+// names or bodies: that is the caller's job.
 void encode(std::string& out, const Hello& m);
 void encode(std::string& out, const Ping& m);
 void encode(std::string& out, const Pong& m);
@@ -202,6 +209,11 @@ void encode(std::string& out, const Presence& m);
 // kMaxListEntries (kMaxHistoryEntries for a page) and a frame of at most
 // max_frame bytes in all (header included). They return how many entries
 // they wrote. A page that leaves entries out says more = 1.
+// The entries written are always a prefix (an entry that does not fit ends
+// the list; none is skipped for a later, smaller one). `total` is written as
+// max(m.total, entries given), never fewer than the frame holds. The fixed
+// fields are written even if they alone pass max_frame (then with no
+// entries); the server's rule max_frame >= max_body + 256 rules that out.
 size_t encode(std::string& out, const Members& m, uint32_t max_frame);
 size_t encode(std::string& out, const RoomList& m, uint32_t max_frame);
 size_t encode(std::string& out, const HistoryPage& m, uint32_t max_frame);
@@ -223,6 +235,9 @@ Decoded<Bye> decode_bye(Payload p);
 
 // Server-to-client decoders check structure only (the client trusts the
 // server's names and bodies to be valid, but never reads out of bounds).
+// Enumerated bytes outside their values (ROOM_EVENT kind not 1 or 2,
+// PRESENCE online or HISTORY_PAGE more not 0 or 1) are MALFORMED. ERROR's
+// code is passed through as is: a newer server may send codes not named here.
 Decoded<Welcome> decode_welcome(Payload p);
 Decoded<Ok> decode_ok(Payload p);
 Decoded<ErrorMsg> decode_error(Payload p);

@@ -70,6 +70,7 @@ enum class ErrorCode : uint16_t {
 enum class RoomEventKind : uint8_t { kJoined = 1, kLeft = 2 };
 
 // "BAD_FRAME", "NOT_IN_ROOM", ...; "UNKNOWN(n)"-style "UNKNOWN" for others.
+// kNone gives "NONE".
 std::string_view error_name(ErrorCode code);
 // "HELLO", "SAY", ...; "UNKNOWN" for types not in the protocol.
 std::string_view type_name(uint8_t type);
