@@ -39,9 +39,10 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
   if (settings->heartbeat >= settings->timeout) {
-    spdlog::warn("heartbeat ({} s) is not below timeout ({} s): clients that follow it will be "
-                 "timed out",
-                 settings->heartbeat, settings->timeout);
+    spdlog::warn(
+        "heartbeat ({} s) is not below timeout ({} s): clients that follow it will be "
+        "timed out",
+        settings->heartbeat, settings->timeout);
   }
 
   // Signals are taken synchronously by this thread alone: block them before
@@ -62,8 +63,8 @@ int main(int argc, char** argv) {
   spdlog::info(
       "chatd {} listening on {}:{} with {} threads; max_connections {}, max_frame {}, lobby "
       "'{}', auth {}",
-      CHATD_VERSION, cfg.host, server.port(), cfg.threads, server.max_connections(),
-      cfg.max_frame, cfg.lobby, cfg.jwt_secret.empty() ? "off" : "on (JWT HS256)");
+      CHATD_VERSION, cfg.host, server.port(), cfg.threads, server.max_connections(), cfg.max_frame,
+      cfg.lobby, cfg.jwt_secret.empty() ? "off" : "on (JWT HS256)");
 
   int sig = 0;
   sigwait(&signals, &sig);

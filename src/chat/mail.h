@@ -31,7 +31,7 @@ enum class MailKind : uint8_t {
   // any loop -> a session's loop
   kJoined,       // addr, room=b, req, n1=last seq, flag=reply wanted
   kReply,        // addr, frame: a reply that completes one in-flight request
-  kDeliver,      // addr, frame: an event for one session
+  kPresence,     // addr, b=user, frame: a PRESENCE for a session that watched b
   kFanout,       // room=b, frame, addr=excluded session (0: none)
   kSayDone,      // addr, req, n1=seq, n2=time, user_ref, client_id
   kWhisperDone,  // addr, req, n1=id (0: no such user), n2=time, frame, user_ref, client_id

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -32,7 +31,9 @@ inline uint32_t addr_loop(SessionAddr a) { return static_cast<uint32_t>(a >> 56)
 inline uint32_t addr_generation(SessionAddr a) {
   return static_cast<uint32_t>((a >> 24) & 0xFFFFFFFFu);
 }
-inline uint32_t addr_slot(SessionAddr a) { return static_cast<uint32_t>(a & (kMaxSlotsPerLoop - 1)); }
+inline uint32_t addr_slot(SessionAddr a) {
+  return static_cast<uint32_t>(a & (kMaxSlotsPerLoop - 1));
+}
 
 struct LocalRoom;
 struct User;
@@ -53,19 +54,36 @@ enum class SessionState : uint8_t {
 
 // Why a connection ended (for logs and metrics).
 enum class CloseReason : uint8_t {
-  kPeer, kBye, kProtocol, kIdle, kSlowConsumer, kShutdown, kLimit, kAuth, kMigrated,
+  kPeer,
+  kBye,
+  kProtocol,
+  kIdle,
+  kSlowConsumer,
+  kShutdown,
+  kLimit,
+  kAuth,
+  kMigrated,
 };
 inline const char* close_reason_name(CloseReason r) {
   switch (r) {
-    case CloseReason::kPeer: return "peer closed";
-    case CloseReason::kBye: return "bye";
-    case CloseReason::kProtocol: return "protocol error";
-    case CloseReason::kIdle: return "idle timeout";
-    case CloseReason::kSlowConsumer: return "slow consumer";
-    case CloseReason::kShutdown: return "shutdown";
-    case CloseReason::kLimit: return "session limit";
-    case CloseReason::kAuth: return "authentication failed";
-    case CloseReason::kMigrated: return "moved to its user's loop";
+    case CloseReason::kPeer:
+      return "peer closed";
+    case CloseReason::kBye:
+      return "bye";
+    case CloseReason::kProtocol:
+      return "protocol error";
+    case CloseReason::kIdle:
+      return "idle timeout";
+    case CloseReason::kSlowConsumer:
+      return "slow consumer";
+    case CloseReason::kShutdown:
+      return "shutdown";
+    case CloseReason::kLimit:
+      return "session limit";
+    case CloseReason::kAuth:
+      return "authentication failed";
+    case CloseReason::kMigrated:
+      return "moved to its user's loop";
   }
   return "unknown";
 }
@@ -80,12 +98,12 @@ struct RoomsGather {
 
 struct Session {
   // Slot bookkeeping.
-  uint32_t slot = 0;  // own index in the shard's table, fixed for life
+  uint32_t slot = 0;        // own index in the shard's table, fixed for life
   uint32_t generation = 1;  // never 0, so no session address (or id) is 0
   SessionState state = SessionState::kFree;
-  bool paused = false;         // input held until in-flight requests are answered
-  bool read_ready = false;     // the socket may have unread bytes (edge seen)
-  bool peer_eof = false;       // the client half-closed its side
+  bool paused = false;      // input held until in-flight requests are answered
+  bool read_ready = false;  // the socket may have unread bytes (edge seen)
+  bool peer_eof = false;    // the client half-closed its side
   bool close_after_flush = false;
   bool dirty = false;          // in the shard's flush list
   bool write_blocked = false;  // last write hit EAGAIN; wait for EPOLLOUT
@@ -127,10 +145,10 @@ struct LocalRoom {
 // loop: a connection moves there when it logs in).
 struct User {
   std::string name;
-  std::vector<uint32_t> sessions;     // slots, in login order
-  std::vector<SessionAddr> watchers;  // sessions (any loop) watching this user
+  std::vector<uint32_t> sessions;                    // slots, in login order
+  std::vector<SessionAddr> watchers;                 // sessions (any loop) watching this user
   std::unordered_map<uint64_t, ResendCache> resend;  // by client_id
-  uint32_t pending_sends = 0;         // requests whose answer has not come back
+  uint32_t pending_sends = 0;                        // requests whose answer has not come back
   uint64_t offline_since_ms = 0;
   struct Waiter {
     uint64_t client_id;
@@ -138,19 +156,6 @@ struct User {
     SessionAddr addr;
   };
   std::vector<Waiter> resend_waiters;  // repeats of still-pending requests
-};
-
-// A room owned by this loop: its order, history and membership counts.
-struct Room {
-  std::string name;
-  uint64_t last_seq = 0;
-  std::vector<net::FrameRef> history;  // ring of MESSAGE frames
-  size_t history_start = 0;            // index of the oldest entry
-  std::unordered_map<std::string, uint32_t> users;  // user -> its sessions in the room
-  std::vector<uint32_t> sessions_per_loop;
-  uint32_t sessions = 0;
-  bool retained = false;  // empty, kept for its history (in the shard's retained list)
-  std::list<Room*>::iterator retained_it;
 };
 
 }  // namespace chat

@@ -22,9 +22,9 @@ class ResendCache {
  public:
   struct Entry {
     bool pending = true;
-    uint64_t id = 0;    // ACK id (room seq or private message id)
-    uint64_t time = 0;  // ACK time
-    uint64_t stamp = 0;  // insertion order, to match the eviction queue
+    uint64_t id = 0;          // ACK id (room seq or private message id)
+    uint64_t time = 0;        // ACK time
+    uint64_t stamp = 0;       // insertion order, to match the eviction queue
     uint32_t owner_loop = 0;  // the loop that answers it (pending entries)
   };
 

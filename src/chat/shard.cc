@@ -24,14 +24,15 @@ namespace {
 
 constexpr uint64_t kListenerToken = ~uint64_t{0} - 1;
 constexpr size_t kReadChunkBytes = 64 * 1024;
-constexpr size_t kReadBudgetBytes = 256 * 1024;  // per connection per wakeup
-constexpr size_t kWriteBudgetBytes = 512 * 1024; // per connection per iteration
+constexpr size_t kReadBudgetBytes = 256 * 1024;   // per connection per wakeup
+constexpr size_t kWriteBudgetBytes = 512 * 1024;  // per connection per iteration
 constexpr int kMaxIovecs = 64;
 constexpr int kAcceptBudget = 256;  // per wakeup; the listener is level-triggered
 constexpr uint32_t kTimerTickMs = 100;
 constexpr uint32_t kTimerSlots = 1024;
 constexpr size_t kDrainBeforeCloseBytes = 64 * 1024;
-constexpr uint64_t kCloseFlushMs = 10'000;  // a closing connection's last chance to drain
+constexpr size_t kMaxRetainedRooms = 10'000;  // empty rooms kept for history, per loop
+constexpr uint64_t kCloseFlushMs = 10'000;    // a closing connection's last chance to drain
 
 net::FrameRef error_frame(uint32_t req, proto::ErrorCode code, std::string_view text) {
   std::string out;
@@ -46,7 +47,8 @@ Shard::Shard(uint32_t index, ServerContext& ctx)
       loops_(static_cast<uint32_t>(ctx.shards.size())),
       ctx_(ctx),
       cfg_(ctx.settings),
-      wheel_(kTimerTickMs, kTimerSlots, ctx.clock->mono_ms()) {
+      wheel_(kTimerTickMs, kTimerSlots, ctx.clock->mono_ms()),
+      rooms_(static_cast<uint32_t>(ctx.shards.size()), ctx.settings.history, kMaxRetainedRooms) {
   now_ms_ = ctx_.clock->now_ms();
   mono_ms_ = ctx_.clock->mono_ms();
   read_buf_.resize(kReadChunkBytes);
@@ -82,6 +84,7 @@ void Shard::run() {
 // ---------------------------------------------------------------- events
 
 void Shard::on_event(uint64_t token, uint32_t events) {
+  loop_.assert_in_loop_thread();
   if (token == kListenerToken) {
     accept_connections();
     return;
@@ -199,8 +202,7 @@ void Shard::handle_readable(Session& s) {
     if (n > 0) {
       budget -= std::min(budget, static_cast<size_t>(n));
       s.last_active_ms = mono_ms_;
-      consume_input(s, reinterpret_cast<const uint8_t*>(read_buf_.data()),
-                    static_cast<size_t>(n));
+      consume_input(s, reinterpret_cast<const uint8_t*>(read_buf_.data()), static_cast<size_t>(n));
       if (s.state == SessionState::kClosing || s.state == SessionState::kFree || s.paused) {
         return;
       }
@@ -264,8 +266,8 @@ size_t Shard::parse_frames(Session& s, const uint8_t* data, size_t n) {
       return n;
     }
     if (f.status == proto::FrameStatus::kTooLarge) {
-      send_error_and_close(s, 0, proto::ErrorCode::kFrameTooLarge,
-                           "frame longer than max_frame", CloseReason::kProtocol);
+      send_error_and_close(s, 0, proto::ErrorCode::kFrameTooLarge, "frame longer than max_frame",
+                           CloseReason::kProtocol);
       return n;
     }
     FrameAction action = handle_frame(s, f.type, f.payload);
@@ -310,8 +312,8 @@ void Shard::send(Session& s, Frame frame) {
     // Slow consumer: drop what it has not taken, tell it why (best effort)
     // and close, without holding up anyone else.
     s.out.drop_unstarted(chunks_);
-    s.out.push(chunks_, error_frame(0, proto::ErrorCode::kSlowConsumer,
-                                    "output queue over max_outbound"));
+    s.out.push(chunks_,
+               error_frame(0, proto::ErrorCode::kSlowConsumer, "output queue over max_outbound"));
     close_session(s, CloseReason::kSlowConsumer);
     s.close_now = true;
     return;
@@ -368,7 +370,8 @@ void Shard::flush(Session& s) {
 void Shard::close_session(Session& s, CloseReason reason) {
   if (s.state == SessionState::kClosing || s.state == SessionState::kFree) return;
   if (reason != CloseReason::kMigrated) {
-    spdlog::debug("loop {}: session {:x} closed: {}", index_, addr_of(s), close_reason_name(reason));
+    spdlog::debug("loop {}: session {:x} closed: {}", index_, addr_of(s),
+                  close_reason_name(reason));
   }
   bool was_live = s.state == SessionState::kLive;
   s.state = SessionState::kClosing;
@@ -458,6 +461,7 @@ void Shard::on_timer(uint32_t slot, uint32_t tag) {
 // ---------------------------------------------------------------- iteration
 
 int Shard::after_events() {
+  loop_.assert_in_loop_thread();
   now_ms_ = ctx_.clock->now_ms();
   mono_ms_ = ctx_.clock->mono_ms();
 

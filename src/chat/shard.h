@@ -10,9 +10,8 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
-#include <list>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +23,7 @@
 #include "chat/auth.h"
 #include "chat/mail.h"
 #include "chat/records.h"
+#include "chat/room_directory.h"
 #include "chat/settings.h"
 #include "net/event_loop.h"
 #include "net/outbound_queue.h"
@@ -95,8 +95,8 @@ class Shard final : public net::LoopHandler {
   void finish_if_eof(Session& s);
   void send(Session& s, Frame frame);
   void send_error(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text);
-  void send_error_and_close(Session& s, uint32_t req, proto::ErrorCode code,
-                            std::string_view text, CloseReason reason);
+  void send_error_and_close(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text,
+                            CloseReason reason);
   void flush(Session& s);
   void close_session(Session& s, CloseReason reason);
   void end_session(Session& s);
@@ -164,11 +164,9 @@ class Shard final : public net::LoopHandler {
   void on_whisper_done(Mail& m);
   void on_rooms_part(Mail& m);
   void fanout_room(Room& room, const Frame& frame, SessionAddr except);
-  void room_event(Room& room, proto::RoomEventKind kind, std::string_view user,
-                  SessionAddr except);
-  void maybe_forget_room(Room& room);
+  void room_event(Room& room, proto::RoomEventKind kind, std::string_view user, SessionAddr except);
   void presence_changed(User& u, bool online);
-  void deliver(SessionAddr addr, Frame frame);
+  void deliver_presence(SessionAddr addr, std::string_view user, Frame frame);
   void reply(SessionAddr addr, Frame frame);
   User& user_record(std::string_view name);
   void maybe_forget_user(User& u);
@@ -198,9 +196,8 @@ class Shard final : public net::LoopHandler {
   std::atomic<uint32_t> live_sessions_{0};
 
   std::unordered_map<std::string, std::unique_ptr<User>> users_;
-  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+  RoomDirectory rooms_;  // the rooms this loop owns
   std::unordered_map<std::string, LocalRoom> local_rooms_;
-  std::list<Room*> retained_rooms_;  // empty rooms kept for their history, oldest first
 
   std::vector<std::unique_ptr<Inbox>> inbox_;  // by producer loop
   std::vector<bool> wake_pending_;             // by consumer loop: mail pushed this iteration

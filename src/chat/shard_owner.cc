@@ -14,8 +14,7 @@ namespace chat {
 
 namespace {
 
-constexpr size_t kMaxRetainedRooms = 10'000;         // empty rooms kept for history, per loop
-constexpr uint64_t kResendRetentionMs = 300'000;     // resend caches outlive a session by this
+constexpr uint64_t kResendRetentionMs = 300'000;  // resend caches outlive a session by this
 
 using proto::ErrorCode;
 
@@ -33,6 +32,7 @@ uint32_t Shard::owner_of(std::string_view name) const {
 }
 
 void Shard::post(uint32_t to, Mail&& m) {
+  loop_.assert_in_loop_thread();  // the SPSC inbox's one producer is this thread
   m.from = index_;
   if (to == index_) {
     handle_mail(m);  // our own: no queue, no wakeup
@@ -43,6 +43,7 @@ void Shard::post(uint32_t to, Mail&& m) {
 }
 
 void Shard::on_wake() {
+  loop_.assert_in_loop_thread();
   if (!shutting_down_ && ctx_.shutting_down.load(std::memory_order_acquire)) begin_shutdown();
   for (auto& inbox : inbox_) {
     inbox->pop_all([this](Mail& m) { handle_mail(m); });
@@ -84,8 +85,8 @@ void Shard::handle_mail(Mail& m) {
     case MailKind::kReply:
       on_reply(m);
       break;
-    case MailKind::kDeliver:
-      if (Session* s = session_at(m.addr)) send(*s, std::move(m.frame));
+    case MailKind::kPresence:
+      deliver_presence(m.addr, m.b, std::move(m.frame));
       break;
     case MailKind::kFanout:
       on_fanout(m);
@@ -119,18 +120,6 @@ void Shard::reply(SessionAddr addr, Frame frame) {
   post(addr_loop(addr), std::move(m));
 }
 
-void Shard::deliver(SessionAddr addr, Frame frame) {
-  if (addr_loop(addr) == index_) {
-    if (Session* s = session_at(addr)) send(*s, std::move(frame));
-    return;
-  }
-  Mail m;
-  m.kind = MailKind::kDeliver;
-  m.addr = addr;
-  m.frame = std::move(frame);
-  post(addr_loop(addr), std::move(m));
-}
-
 void Shard::on_reply(Mail& m) {
   Session* s = session_at(m.addr);
   if (s == nullptr) return;
@@ -141,46 +130,29 @@ void Shard::on_reply(Mail& m) {
 // ---------------------------------------------------------------- rooms
 
 void Shard::room_join(Mail& m) {
-  auto [it, created] = rooms_.try_emplace(m.b);
-  if (created) {
-    it->second = std::make_unique<Room>();
-    it->second->name = m.b;
-    it->second->sessions_per_loop.assign(loops_, 0);
-  }
-  Room& room = *it->second;
-  if (m.n2 == 0) {  // a new member, not a repeated JOIN
-    if (room.retained) {
-      retained_rooms_.erase(room.retained_it);
-      room.retained = false;
-    }
-    room.sessions_per_loop[addr_loop(m.addr)]++;
-    room.sessions++;
-    uint32_t& count = room.users[m.a];
-    if (++count == 1) room_event(room, proto::RoomEventKind::kJoined, m.a, m.addr);
+  Room& room = rooms_.open(m.b);
+  // A repeated JOIN (n2 = 1) only wants the reply.
+  if (m.n2 == 0 && room.add_session(m.a, addr_loop(m.addr))) {
+    room_event(room, proto::RoomEventKind::kJoined, m.a, m.addr);
   }
   Mail r;
   r.kind = MailKind::kJoined;
   r.addr = m.addr;
   r.b = std::move(m.b);
   r.req = m.req;
-  r.n1 = room.last_seq;
+  r.n1 = room.last_seq();
   r.flag = m.flag;
   post(addr_loop(m.addr), std::move(r));
 }
 
 void Shard::room_leave(Mail& m) {
-  auto it = rooms_.find(m.b);
-  if (it != rooms_.end()) {
-    Room& room = *it->second;
-    room.sessions_per_loop[addr_loop(m.addr)]--;
-    room.sessions--;
-    auto u = room.users.find(m.a);
-    if (u != room.users.end() && --u->second == 0) {
-      // The limit counts the user who leaves: look before erasing it.
-      room_event(room, proto::RoomEventKind::kLeft, m.a, m.addr);
-      room.users.erase(u);
+  if (Room* room = rooms_.find(m.b)) {
+    if (room->remove_session(m.a, addr_loop(m.addr))) {
+      // The event limit counts the user who leaves: decide before forgetting it.
+      room_event(*room, proto::RoomEventKind::kLeft, m.a, m.addr);
+      room->forget_user(m.a);
     }
-    maybe_forget_room(room);  // may destroy `room`
+    rooms_.release_if_empty(*room);  // may destroy it
   }
   if (m.flag) reply(m.addr, encode_frame(proto::Ok{m.req}));
 }
@@ -188,16 +160,16 @@ void Shard::room_leave(Mail& m) {
 void Shard::room_event(Room& room, proto::RoomEventKind kind, std::string_view user,
                        SessionAddr except) {
   // In a crowd, join storms would drown the messages: stay quiet there.
-  if (room.users.size() > cfg_.room_event_limit) return;
-  fanout_room(room, encode_frame(proto::RoomEvent{room.name, kind, user, now_ms_}), except);
+  if (room.distinct_users() > cfg_.room_event_limit) return;
+  fanout_room(room, encode_frame(proto::RoomEvent{room.name(), kind, user, now_ms_}), except);
 }
 
 void Shard::fanout_room(Room& room, const Frame& frame, SessionAddr except) {
   for (uint32_t l = 0; l < loops_; ++l) {
-    if (room.sessions_per_loop[l] == 0) continue;
+    if (room.sessions_on(l) == 0) continue;
     Mail m;
     m.kind = MailKind::kFanout;
-    m.b = room.name;
+    m.b = room.name();
     m.frame = frame;
     m.addr = except;
     post(l, std::move(m));
@@ -216,48 +188,23 @@ void Shard::on_fanout(Mail& m) {
   }
 }
 
-void Shard::maybe_forget_room(Room& room) {
-  if (room.sessions > 0) return;
-  if (room.history.empty()) {
-    rooms_.erase(room.name);
-    return;
-  }
-  // Empty but with history: keep it for those who come back, up to a
-  // bound, forgetting the longest-empty first.
-  room.retained = true;
-  room.retained_it = retained_rooms_.insert(retained_rooms_.end(), &room);
-  while (retained_rooms_.size() > kMaxRetainedRooms) {
-    Room* oldest = retained_rooms_.front();
-    retained_rooms_.pop_front();
-    rooms_.erase(oldest->name);
-  }
-}
-
 void Shard::room_say(Mail& m) {
-  auto it = rooms_.find(m.b);
   Mail r;
   r.kind = MailKind::kSayDone;
   r.addr = m.addr;
   r.req = m.req;
   r.client_id = m.client_id;
   r.user_ref = m.user_ref;
-  if (it != rooms_.end()) {
-    Room& room = *it->second;
-    uint64_t seq = ++room.last_seq;
-    // Fill in the seq and time the sender left blank: after the room name.
+  if (Room* room = rooms_.find(m.b)) {
+    // Fill in the seq and time the sender left blank (after the room name),
+    // before anyone else holds the frame.
+    uint64_t seq = room->last_seq() + 1;
     uint8_t* p = m.frame.mutable_data() + proto::kHeaderBytes;
     p += 1 + p[0];
     put_u64(p, seq);
     put_u64(p + 8, now_ms_);
-    if (cfg_.history > 0) {
-      if (room.history.size() < cfg_.history) {
-        room.history.push_back(m.frame);
-      } else {
-        room.history[room.history_start] = m.frame;
-        room.history_start = (room.history_start + 1) % room.history.size();
-      }
-    }
-    fanout_room(room, m.frame, m.addr);
+    room->sequence(m.frame);
+    fanout_room(*room, m.frame, m.addr);
     r.n1 = seq;
     r.n2 = now_ms_;
   }
@@ -297,13 +244,11 @@ void Shard::room_who(Mail& m) {
   proto::Members members;
   members.req = m.req;
   members.room = m.b;
-  auto it = rooms_.find(m.b);
-  if (it != rooms_.end()) {
-    const Room& room = *it->second;
-    members.total = static_cast<uint32_t>(room.users.size());
-    size_t n = std::min(room.users.size(), proto::kMaxListEntries);
+  if (const Room* room = rooms_.find(m.b)) {
+    members.total = static_cast<uint32_t>(room->distinct_users());
+    size_t n = std::min(room->distinct_users(), proto::kMaxListEntries);
     members.users.reserve(n);
-    for (const auto& [user, count] : room.users) {
+    for (const auto& [user, count] : room->users()) {
       if (members.users.size() == n) break;
       members.users.push_back(user);
     }
@@ -317,22 +262,16 @@ void Shard::room_history(Mail& m) {
   proto::HistoryPage page;
   page.req = m.req;
   page.room = m.b;
-  auto it = rooms_.find(m.b);
-  if (it != rooms_.end()) {
-    const Room& room = *it->second;
-    size_t kept = room.history.size();
-    uint64_t first_seq = room.last_seq - kept + 1;  // seqs in history are consecutive
-    uint64_t after = m.n1;
-    size_t skip = after < first_seq ? 0 : static_cast<size_t>(std::min<uint64_t>(after - first_seq + 1, kept));
-    size_t available = kept - skip;
-    size_t limit = std::min<size_t>({static_cast<size_t>(m.n2), proto::kMaxHistoryEntries, available});
-    page.entries.reserve(limit);
-    for (size_t i = 0; i < limit; ++i) {
-      const Frame& f = room.history[(room.history_start + skip + i) % kept];
-      auto d = proto::decode_message({f.data() + proto::kHeaderBytes, f.size() - proto::kHeaderBytes});
+  if (const Room* room = rooms_.find(m.b)) {
+    size_t limit = std::min<size_t>(static_cast<size_t>(m.n2), proto::kMaxHistoryEntries);
+    auto frames = room->history_after(m.n1, limit, &page.more);
+    page.entries.reserve(frames.size());
+    for (const Frame* f : frames) {
+      // History keeps MESSAGE frames as sent; a page re-uses their fields.
+      auto d =
+          proto::decode_message({f->data() + proto::kHeaderBytes, f->size() - proto::kHeaderBytes});
       page.entries.push_back(proto::HistoryEntry{d.msg.seq, d.msg.time, d.msg.from, d.msg.body});
     }
-    page.more = available > limit;
   }
   scratch_.clear();
   proto::encode(scratch_, page, cfg_.max_frame);
@@ -343,13 +282,13 @@ void Shard::rooms_query(Mail& m) {
   Mail r;
   r.kind = MailKind::kRoomsPart;
   r.addr = m.addr;
-  for (const auto& [name, room] : rooms_) {
-    if (room->sessions == 0) continue;
+  rooms_.for_each([&r](const Room& room) {
+    if (room.sessions() == 0) return;
     ++r.n1;
     if (r.rooms.size() < proto::kMaxListEntries) {
-      r.rooms.emplace_back(name, static_cast<uint32_t>(room->users.size()));
+      r.rooms.emplace_back(room.name(), static_cast<uint32_t>(room.distinct_users()));
     }
-  }
+  });
   post(addr_loop(m.addr), std::move(r));
 }
 
@@ -421,7 +360,27 @@ void Shard::sweep_offline_users() {
 void Shard::presence_changed(User& u, bool online) {
   if (u.watchers.empty()) return;
   Frame f = encode_frame(proto::Presence{u.name, online, now_ms_});
-  for (SessionAddr w : u.watchers) deliver(w, f);
+  for (SessionAddr w : u.watchers) {
+    if (addr_loop(w) == index_) {
+      deliver_presence(w, u.name, f);
+      continue;
+    }
+    Mail m;
+    m.kind = MailKind::kPresence;
+    m.addr = w;
+    m.b = u.name;
+    m.frame = f;
+    post(addr_loop(w), std::move(m));
+  }
+}
+
+void Shard::deliver_presence(SessionAddr addr, std::string_view user, Frame frame) {
+  // A change may cross an UNWATCH that was already answered: the watcher's
+  // own list is the last word.
+  Session* s = session_at(addr);
+  if (s == nullptr) return;
+  if (std::find(s->watched.begin(), s->watched.end(), user) == s->watched.end()) return;
+  send(*s, std::move(frame));
 }
 
 void Shard::user_watch(Mail& m, bool watch) {

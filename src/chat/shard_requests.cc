@@ -174,7 +174,8 @@ void Shard::finish_migration(Session& s, const uint8_t* rest, size_t rest_len) {
   if (!s.out.empty()) {
     struct iovec iov[64];
     int n = s.out.fill_iovec(iov, 64);
-    for (int i = 0; i < n; ++i) m.c.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+    for (int i = 0; i < n; ++i)
+      m.c.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
     s.out.clear(chunks_);
   }
   m.b.assign(reinterpret_cast<const char*>(rest), rest_len);

@@ -29,7 +29,7 @@ struct OutboundChunk {
 // `max_idle` spare chunks; the rest go back to the allocator.
 class ChunkPool {
  public:
-  explicit ChunkPool(size_t max_idle = 4096) : max_idle_(max_idle) {}
+  explicit ChunkPool(size_t max_idle = 256) : max_idle_(max_idle) {}
   ~ChunkPool();
   ChunkPool(const ChunkPool&) = delete;
   ChunkPool& operator=(const ChunkPool&) = delete;
