@@ -9,9 +9,10 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev libncurses-dev
 )
-# Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes.
+# Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes, and
+# redis-server for the chatbench peer-driver test.
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3)
+  packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3 redis-server)
 fi
 
 missing=()
