@@ -16,6 +16,7 @@ using client::LineKind;
 using client::TranscriptLine;
 
 constexpr int kSideColumns = 20;
+constexpr int kWrapIndent = 6;  // "HH:MM "
 constexpr int kMinColumns = 20;
 constexpr int kMinRows = 5;
 
@@ -105,8 +106,13 @@ void draw_messages(const client::Transcript& t, int top, int rows, int columns, 
   const size_t wanted = static_cast<size_t>(rows + scroll);
   for (auto it = lines.rbegin(); it != lines.rend() && wrapped.size() < wanted; ++it) {
     Row row = format_line(*it);
-    std::vector<std::string> parts = client::wrap_columns(row.text, columns);
-    for (auto p = parts.rbegin(); p != parts.rend(); ++p) wrapped.push_back(Row{*p, row.attrs});
+    // Continuation rows are indented past the time, so the time column stays clear.
+    const int indent = columns > 3 * kWrapIndent ? kWrapIndent : 0;
+    std::vector<std::string> parts = client::wrap_columns(row.text, columns - indent);
+    for (size_t i = parts.size(); i-- > 0;) {
+      wrapped.push_back(
+          Row{(i == 0 ? "" : std::string(static_cast<size_t>(indent), ' ')) + parts[i], row.attrs});
+    }
   }
   const size_t skip = std::min(wrapped.size(), static_cast<size_t>(scroll));
   int y = top + rows - 1;

@@ -12,7 +12,7 @@ packages=(
 # Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes, and
 # redis-server for the chatbench peer-driver test.
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3 redis-server)
+  packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3 redis-server tmux)
 fi
 
 missing=()

@@ -1,0 +1,535 @@
+#include "client_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <jwt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace chat::itest {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string test_label() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "none";
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.') c = '_';
+  }
+  return name;
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// Single quotes for sh.
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string chat_binary() { return std::string(CHATD_BUILD_DIR) + "/chat"; }
+
+std::string make_client_token(const std::string& sub, const std::string& secret) {
+  jwt_t* jwt = nullptr;
+  if (jwt_new(&jwt) != 0) return "";
+  std::string out;
+  if (jwt_set_alg(jwt, JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                  static_cast<int>(secret.size())) == 0 &&
+      jwt_add_grant(jwt, "sub", sub.c_str()) == 0 &&
+      jwt_add_grant_int(jwt, "exp", static_cast<long>(std::time(nullptr)) + 3600) == 0) {
+    if (char* s = jwt_encode_str(jwt)) {
+      out = s;
+      std::free(s);
+    }
+  }
+  jwt_free(jwt);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// ChatProcess
+
+ChatProcess::~ChatProcess() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (in_fd_ >= 0) ::close(in_fd_);
+  if (out_fd_ >= 0) ::close(out_fd_);
+  if (::testing::Test::HasFailure() && pid_ > 0) {
+    std::cerr << "\n===== " << label_ << " (chat) standard output =====\n"
+              << raw_out_.substr(raw_out_.size() > 20000 ? raw_out_.size() - 20000 : 0)
+              << "===== " << label_ << " standard error =====\n"
+              << stderr_text() << "===== end of " << label_ << " =====\n";
+  }
+  if (!err_path_.empty()) ::unlink(err_path_.c_str());
+}
+
+bool ChatProcess::start_script(const std::string& server, const std::string& user,
+                               const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"--server", server, "--user", user, "--script", "-"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start(args);
+}
+
+bool ChatProcess::start(const std::vector<std::string>& args) {
+  static std::atomic<int> counter{0};
+  err_path_ = "/tmp/chat-it-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
+              label_ + "-" + test_label() + ".err";
+  int in_pipe[2], out_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return false;
+  }
+  int err_fd = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::vector<std::string> argv_s = {chat_binary()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ADD_FAILURE() << "fork: " << std::strerror(errno);
+    return false;
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    if (err_fd >= 0) ::dup2(err_fd, 2);
+    ::execv(argv[0], argv.data());
+    static const char kMsg[] = "exec of chat failed\n";
+    [[maybe_unused]] auto n = ::write(2, kMsg, sizeof kMsg - 1);
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  if (err_fd >= 0) ::close(err_fd);
+  in_fd_ = in_pipe[1];
+  out_fd_ = out_pipe[0];
+  ::fcntl(out_fd_, F_SETFL, ::fcntl(out_fd_, F_GETFL) | O_NONBLOCK);
+  pid_ = pid;
+  return true;
+}
+
+void ChatProcess::send_line(const std::string& line, const SrcLoc& loc) {
+  if (in_fd_ < 0) fail_at(loc, label_ + ": input already closed");
+  std::string data = line + "\n";
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(in_fd_, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail_at(loc, label_ + ": cannot write to chat: " + std::strerror(errno));
+    off += static_cast<size_t>(n);
+  }
+}
+
+void ChatProcess::close_input() {
+  if (in_fd_ >= 0) ::close(in_fd_);
+  in_fd_ = -1;
+}
+
+void ChatProcess::pump(Ms timeout) {
+  if (out_fd_ < 0 || out_eof_) return;
+  pollfd p{out_fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(out_fd_, buf, sizeof buf);
+    if (n > 0) {
+      raw_out_.append(buf, static_cast<size_t>(n));
+      partial_.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) out_eof_ = true;
+    break;
+  }
+  parse_lines();
+}
+
+void ChatProcess::parse_lines() {
+  if (!json_) return;
+  size_t nl;
+  while ((nl = partial_.find('\n')) != std::string::npos) {
+    std::string line = partial_.substr(0, nl);
+    partial_.erase(0, nl + 1);
+    std::string error;
+    auto v = parse_json(line, &error);
+    if (!v || v->kind != JsonValue::Kind::kObject) {
+      ADD_FAILURE() << label_ << ": not a JSON object on standard output: " << line << " (" << error
+                    << ")";
+      continue;
+    }
+    events_.push_back(std::move(*v));
+    taken_.push_back(false);
+  }
+}
+
+bool ChatProcess::matches(size_t index, const Pred& pred) const {
+  return !taken_[index] && pred(events_[index]);
+}
+
+std::optional<JsonValue> ChatProcess::try_take(const Pred& pred, Ms timeout) {
+  const auto deadline = Clock::now() + timeout;
+  size_t scanned = 0;
+  while (true) {
+    for (; scanned < events_.size(); ++scanned) {
+      if (matches(scanned, pred)) {
+        taken_[scanned] = true;
+        return events_[scanned];
+      }
+    }
+    const auto now = Clock::now();
+    if (now >= deadline || out_eof_) return std::nullopt;
+    pump(std::min(Ms(200), std::chrono::duration_cast<Ms>(deadline - now)));
+  }
+}
+
+JsonValue ChatProcess::take(const Pred& pred, const std::string& what, Ms timeout,
+                            const SrcLoc& loc) {
+  auto v = try_take(pred, timeout);
+  if (!v) {
+    fail_at(loc, label_ + ": no " + what + " within " + std::to_string(timeout.count()) + " ms" +
+                     (out_eof_ ? " (standard output closed)" : ""));
+  }
+  return *v;
+}
+
+JsonValue ChatProcess::take_event(const std::string& event,
+                                  const std::map<std::string, std::string>& fields, Ms timeout,
+                                  const SrcLoc& loc) {
+  std::string what = "'" + event + "' event";
+  for (const auto& [k, v] : fields) what += " " + k + "=" + v;
+  return take(is_event(event, fields), what, timeout, loc);
+}
+
+std::vector<JsonValue> ChatProcess::all(const std::string& event) const {
+  std::vector<JsonValue> out;
+  for (const auto& e : events_) {
+    if (e.str("event") == event) out.push_back(e);
+  }
+  return out;
+}
+
+int ChatProcess::wait_exit(Ms timeout) {
+  if (pid_ <= 0) return -1;
+  if (reaped_) return exit_status_;
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      exit_status_ = decode_status(status);
+      break;
+    }
+    if (Clock::now() >= deadline) {
+      ::kill(pid_, SIGKILL);
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      reaped_ = true;
+      exit_status_ = -1;
+      break;
+    }
+    pump(Ms(20));
+  }
+  // Whatever it wrote before exiting.
+  while (!out_eof_) {
+    const size_t before = raw_out_.size();
+    pump(Ms(100));
+    if (raw_out_.size() == before && !out_eof_) break;
+  }
+  return exit_status_;
+}
+
+std::string ChatProcess::stderr_text() const { return slurp(err_path_); }
+
+ChatProcess::Pred is_event(const std::string& event,
+                           const std::map<std::string, std::string>& fields) {
+  return [event, fields](const JsonValue& v) {
+    if (v.str("event") != event) return false;
+    for (const auto& [k, want] : fields) {
+      const JsonValue* f = v.find(k);
+      if (f == nullptr) return false;
+      if (f->kind == JsonValue::Kind::kString && f->text != want) return false;
+      if (f->kind == JsonValue::Kind::kNumber && f->text != want) return false;
+      if (f->kind == JsonValue::Kind::kBool && (f->boolean ? "true" : "false") != want) {
+        return false;
+      }
+    }
+    return true;
+  };
+}
+
+uint64_t num(const JsonValue& v, const std::string& key) {
+  const JsonValue* f = v.find(key);
+  if (f == nullptr || f->kind != JsonValue::Kind::kNumber) return 0;
+  return std::strtoull(f->text.c_str(), nullptr, 10);
+}
+
+// ---------------------------------------------------------------------------
+// TcpProxy
+
+TcpProxy::TcpProxy(uint16_t target_port) : target_port_(target_port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 64) != 0) {
+    ADD_FAILURE() << "proxy: cannot listen: " << std::strerror(errno);
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  thread_ = std::thread([this] { run(); });
+}
+
+TcpProxy::~TcpProxy() {
+  stop_ = true;
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  thread_.join();
+  for (auto& p : pairs_) close_pair(p, false);
+  ::close(listen_fd_);
+  ::close(wake_fd_);
+}
+
+void TcpProxy::cut() {
+  const uint64_t want = ++cut_requests_;
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  const auto deadline = Clock::now() + kDefaultWait;
+  while (cuts_done_ < want && Clock::now() < deadline) std::this_thread::sleep_for(Ms(5));
+  if (cuts_done_ < want) ADD_FAILURE() << "proxy: the cut was not done in time";
+}
+
+void TcpProxy::close_pair(Pair& p, bool reset) {
+  for (int fd : {p.client, p.server}) {
+    if (fd < 0) continue;
+    if (reset) {
+      linger l{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    ::close(fd);
+  }
+  p.client = p.server = -1;
+}
+
+void TcpProxy::accept_one() {
+  int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (client < 0) return;
+  ++accepted_;
+  if (refuse_) {
+    ::close(client);
+    return;
+  }
+  int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(target_port_.load());
+  // Loopback: a blocking connect answers at once (accepted or refused).
+  if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(server);
+    ::close(client);
+    return;
+  }
+  ::fcntl(server, F_SETFL, ::fcntl(server, F_GETFL) | O_NONBLOCK);
+  pairs_.push_back(Pair{client, server, {}, {}});
+}
+
+void TcpProxy::run() {
+  char buf[65536];
+  while (!stop_) {
+    if (cuts_done_ < cut_requests_) {
+      const uint64_t want = cut_requests_;
+      for (auto& p : pairs_) close_pair(p, true);
+      pairs_.clear();
+      cuts_done_ = want;
+    }
+    live_ = pairs_.size();
+    std::vector<pollfd> fds;
+    fds.push_back(pollfd{wake_fd_, POLLIN, 0});
+    fds.push_back(pollfd{listen_fd_, POLLIN, 0});
+    const bool stalled = stall_;
+    for (auto& p : pairs_) {
+      short c = stalled ? 0 : POLLIN;
+      short s = stalled ? 0 : POLLIN;
+      if (!stalled && !p.to_client.empty()) c |= POLLOUT;
+      if (!stalled && !p.to_server.empty()) s |= POLLOUT;
+      fds.push_back(pollfd{p.client, c, 0});
+      fds.push_back(pollfd{p.server, s, 0});
+    }
+    if (::poll(fds.data(), fds.size(), 50) < 0) continue;
+    if (fds[0].revents & POLLIN) {
+      uint64_t v;
+      [[maybe_unused]] auto n = ::read(wake_fd_, &v, sizeof v);
+    }
+    if (stop_) break;
+    if (cuts_done_ < cut_requests_) continue;  // cut first, before moving more bytes
+    const size_t existing = pairs_.size();
+    if (fds[1].revents & POLLIN) accept_one();
+    for (size_t i = 0; i < existing && !stalled; ++i) {
+      Pair& p = pairs_[i];
+      const short cre = fds[2 + 2 * i].revents;
+      const short sre = fds[3 + 2 * i].revents;
+      bool dead = false;
+      if (cre & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = ::read(p.client, buf, sizeof buf);
+        if (n > 0) {
+          p.to_server.append(buf, static_cast<size_t>(n));
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+          dead = true;
+        }
+      }
+      if (sre & (POLLIN | POLLHUP | POLLERR)) {
+        ssize_t n = ::read(p.server, buf, sizeof buf);
+        if (n > 0) {
+          if (!drop_downstream_) p.to_client.append(buf, static_cast<size_t>(n));
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+          dead = true;
+        }
+      }
+      if (!p.to_server.empty()) {
+        ssize_t n = ::send(p.server, p.to_server.data(), p.to_server.size(), MSG_NOSIGNAL);
+        if (n > 0) p.to_server.erase(0, static_cast<size_t>(n));
+      }
+      if (!p.to_client.empty()) {
+        ssize_t n = ::send(p.client, p.to_client.data(), p.to_client.size(), MSG_NOSIGNAL);
+        if (n > 0) p.to_client.erase(0, static_cast<size_t>(n));
+      }
+      if (dead) {
+        // Pass on what is pending (best effort), then close both sides.
+        if (!p.to_client.empty()) {
+          [[maybe_unused]] auto n =
+              ::send(p.client, p.to_client.data(), p.to_client.size(), MSG_NOSIGNAL);
+        }
+        close_pair(p, false);
+      }
+    }
+    std::erase_if(pairs_, [](const Pair& p) { return p.client < 0; });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// TmuxSession
+
+TmuxSession::TmuxSession() {
+  static std::atomic<int> counter{0};
+  socket_ = "chatd-it-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+TmuxSession::~TmuxSession() {
+  if (started_) tmux("kill-server");
+}
+
+std::string TmuxSession::tmux(const std::string& args, int* status) {
+  const std::string cmd = "LC_ALL=C.UTF-8 tmux -u -L " + socket_ + " " + args + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    if (status) *status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int rc = ::pclose(p);
+  if (status) *status = rc;
+  return out;
+}
+
+bool TmuxSession::start(const std::string& command, int cols, int rows) {
+  int status = 0;
+  std::string out = tmux("-f /dev/null new-session -d -s main -x " + std::to_string(cols) + " -y " +
+                             std::to_string(rows) + " " + shell_quote(command),
+                         &status);
+  started_ = true;
+  if (status != 0) {
+    ADD_FAILURE() << "tmux new-session failed: " << out;
+    return false;
+  }
+  return true;
+}
+
+void TmuxSession::send_keys(const std::string& keys, bool literal) {
+  tmux(std::string("send-keys -t main ") + (literal ? "-l " : "") + shell_quote(keys));
+}
+
+void TmuxSession::resize(int cols, int rows) {
+  tmux("resize-window -t main -x " + std::to_string(cols) + " -y " + std::to_string(rows));
+}
+
+std::vector<std::string> TmuxSession::capture() {
+  std::vector<std::string> rows;
+  std::stringstream in(tmux("capture-pane -p -t main"));
+  std::string line;
+  while (std::getline(in, line)) rows.push_back(line);
+  return rows;
+}
+
+std::string TmuxSession::capture_text() {
+  std::string out;
+  for (const auto& r : capture()) out += r + "\n";
+  return out;
+}
+
+void TmuxSession::wait_for(const std::string& text, Ms timeout, const SrcLoc& loc) {
+  const auto deadline = Clock::now() + timeout;
+  std::string screen;
+  while (Clock::now() < deadline) {
+    screen = capture_text();
+    if (screen.find(text) != std::string::npos) return;
+    std::this_thread::sleep_for(Ms(50));
+  }
+  fail_at(loc, "the screen does not show '" + text + "' after " + std::to_string(timeout.count()) +
+                   " ms; it shows:\n" + screen);
+}
+
+bool TmuxSession::alive() {
+  int status = 0;
+  tmux("has-session -t main", &status);
+  return status == 0;
+}
+
+}  // namespace chat::itest
