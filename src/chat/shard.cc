@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -21,6 +22,12 @@
 namespace chat {
 
 namespace {
+
+uint64_t steady_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 constexpr uint64_t kListenerToken = ~uint64_t{0} - 1;
 constexpr size_t kReadChunkBytes = 64 * 1024;
@@ -134,13 +141,15 @@ void Shard::accept_connections() {
         spdlog::warn("loop {}: out of file descriptors; refused a connection", index_);
         continue;
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {  // EAGAIN: the backlog is empty
         spdlog::warn("loop {}: accept: {}", index_, std::strerror(errno));
       }
       return;
     }
     uint32_t open = ctx_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+    stats_.accepted.add();
     if (open > ctx_.max_connections || shutting_down_) {
+      if (!shutting_down_) stats_.refused_full.add();
       static const net::FrameRef full =
           error_frame(0, proto::ErrorCode::kServerFull, "server is full");
       static const net::FrameRef closing =
@@ -200,6 +209,7 @@ void Shard::handle_readable(Session& s) {
   while (s.read_ready && budget > 0) {
     ssize_t n = ::read(s.fd, read_buf_.data(), read_buf_.size());
     if (n > 0) {
+      stats_.bytes_in.add(static_cast<uint64_t>(n));
       budget -= std::min(budget, static_cast<size_t>(n));
       s.last_active_ms = mono_ms_;
       consume_input(s, reinterpret_cast<const uint8_t*>(read_buf_.data()), static_cast<size_t>(n));
@@ -272,6 +282,7 @@ size_t Shard::parse_frames(Session& s, const uint8_t* data, size_t n) {
     }
     FrameAction action = handle_frame(s, f.type, f.payload);
     if (action == FrameAction::kPaused) break;  // stays buffered until the replies are in
+    stats_.frames_in[f.type].add();
     off += f.frame_bytes;
     if (action == FrameAction::kMigrate) {
       finish_migration(s, data + off, n - off);
@@ -318,6 +329,7 @@ void Shard::send(Session& s, Frame frame) {
     s.close_now = true;
     return;
   }
+  stats_.frames_out[frame.data()[3]].add();
   s.out.push(chunks_, std::move(frame));
   if (!s.dirty) {
     s.dirty = true;
@@ -326,6 +338,8 @@ void Shard::send(Session& s, Frame frame) {
 }
 
 void Shard::send_error(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text) {
+  auto c = static_cast<size_t>(code);
+  if (c < kErrorCodes) stats_.errors_sent[c].add();
   send(s, error_frame(req, code, text));
 }
 
@@ -344,6 +358,7 @@ void Shard::flush(Session& s) {
     int n = s.out.fill_iovec(iov, kMaxIovecs);
     ssize_t w = ::writev(s.fd, iov, n);
     if (w >= 0) {
+      stats_.bytes_out.add(static_cast<uint64_t>(w));
       s.out.consume(chunks_, static_cast<size_t>(w));
       budget -= std::min(budget, static_cast<size_t>(w));
     } else if (errno == EINTR) {
@@ -373,6 +388,7 @@ void Shard::close_session(Session& s, CloseReason reason) {
     spdlog::debug("loop {}: session {:x} closed: {}", index_, addr_of(s),
                   close_reason_name(reason));
   }
+  stats_.closed[static_cast<size_t>(reason)].add();
   bool was_live = s.state == SessionState::kLive;
   s.state = SessionState::kClosing;
   // Leaving rooms and going offline happen at the end of the iteration, and
@@ -518,6 +534,13 @@ int Shard::after_events() {
     flush(s);
   }
   flushing_.clear();
+  if (!fanout_arrivals_us_.empty()) {
+    uint64_t now_us = steady_us();
+    for (uint64_t t : fanout_arrivals_us_) {
+      stats_.delivery_latency.observe(now_us > t ? now_us - t : 0);
+    }
+    fanout_arrivals_us_.clear();
+  }
 
   for (uint32_t slot : closed_) release_slot(sessions_[slot]);
   closed_.clear();
@@ -530,6 +553,11 @@ int Shard::after_events() {
   }
 
   live_sessions_.store(live_count_, std::memory_order_relaxed);
+  stats_.last_iteration_mono_ms.set(static_cast<int64_t>(mono_ms_));
+  if (mono_ms_ - last_stats_ms_ >= 1000) {
+    last_stats_ms_ = mono_ms_;
+    publish_stats();
+  }
 
   if (shutting_down_ && (open_sessions_ == 0 || mono_ms_ >= shutdown_deadline_ms_)) {
     loop_.stop();
@@ -539,6 +567,23 @@ int Shard::after_events() {
   uint64_t next = wheel_.next_tick_ms();
   if (next <= mono_ms_) return 0;
   return static_cast<int>(std::min<uint64_t>(next - mono_ms_, kTimerTickMs));
+}
+
+void Shard::publish_stats() {
+  // Once a second: levels that would cost the hot path to keep exact.
+  uint64_t queued = 0;
+  uint64_t largest = 0;
+  for (const Session& s : sessions_) {
+    if (s.state == SessionState::kFree) continue;
+    queued += s.out.bytes();
+    largest = std::max(largest, s.out.bytes());
+  }
+  stats_.outbound_bytes.set(static_cast<int64_t>(queued));
+  stats_.outbound_largest.set(static_cast<int64_t>(largest));
+  stats_.connections.set(open_sessions_);
+  stats_.sessions_live.set(live_count_);
+  stats_.users_online.set(users_online_);
+  stats_.rooms.set(static_cast<int64_t>(rooms_.size() - rooms_.retained()));
 }
 
 void Shard::begin_shutdown() {

@@ -25,6 +25,7 @@
 #include "chat/records.h"
 #include "chat/room_directory.h"
 #include "chat/settings.h"
+#include "chat/shard_stats.h"
 #include "net/event_loop.h"
 #include "net/outbound_queue.h"
 #include "net/spsc_queue.h"
@@ -64,10 +65,14 @@ class Shard final : public net::LoopHandler {
   // Live sessions right now (approximate from other threads).
   uint32_t live_sessions() const { return live_sessions_.load(std::memory_order_relaxed); }
 
+  // Thread-safe to read (see shard_stats.h).
+  const ShardStats& stats() const { return stats_; }
+
   // LoopHandler.
   void on_event(uint64_t token, uint32_t events) override;
   void on_wake() override;
   int after_events() override;
+  void on_iteration(uint64_t busy_us) override { stats_.loop_iteration.observe(busy_us); }
 
  private:
   friend class ShardTestPeer;
@@ -105,6 +110,7 @@ class Shard final : public net::LoopHandler {
   void schedule_timer(Session& s, uint64_t deadline_ms);
   void begin_shutdown();
   uint64_t now_ms() const { return now_ms_; }
+  void publish_stats();
 
   // ---- requests on the session's loop (shard_requests.cc) ----
   // Returns false when input must stop after this frame (paused or closing).
@@ -163,7 +169,8 @@ class Shard final : public net::LoopHandler {
   void on_say_done(Mail& m);
   void on_whisper_done(Mail& m);
   void on_rooms_part(Mail& m);
-  void fanout_room(Room& room, const Frame& frame, SessionAddr except);
+  // arrival_us: when the SAY was read (0 for room events).
+  void fanout_room(Room& room, const Frame& frame, SessionAddr except, uint64_t arrival_us = 0);
   void room_event(Room& room, proto::RoomEventKind kind, std::string_view user, SessionAddr except);
   void presence_changed(User& u, bool online);
   void deliver_presence(SessionAddr addr, std::string_view user, Frame frame);
@@ -206,9 +213,13 @@ class Shard final : public net::LoopHandler {
   bool shutting_down_ = false;
   uint64_t shutdown_deadline_ms_ = 0;
   uint64_t next_private_id_ = 1;
-  std::string read_buf_;  // per-loop read buffer
-  std::string scratch_;   // per-loop encoding buffer
-  Mail migrating_;        // the login being handed to another loop
+  ShardStats stats_;
+  uint32_t users_online_ = 0;
+  uint64_t last_stats_ms_ = 0;
+  std::vector<uint64_t> fanout_arrivals_us_;  // SAYs fanned out this iteration (latency)
+  std::string read_buf_;                      // per-loop read buffer
+  std::string scratch_;                       // per-loop encoding buffer
+  Mail migrating_;                            // the login being handed to another loop
 };
 
 }  // namespace chat

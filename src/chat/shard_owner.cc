@@ -164,7 +164,7 @@ void Shard::room_event(Room& room, proto::RoomEventKind kind, std::string_view u
   fanout_room(room, encode_frame(proto::RoomEvent{room.name(), kind, user, now_ms_}), except);
 }
 
-void Shard::fanout_room(Room& room, const Frame& frame, SessionAddr except) {
+void Shard::fanout_room(Room& room, const Frame& frame, SessionAddr except, uint64_t arrival_us) {
   for (uint32_t l = 0; l < loops_; ++l) {
     if (room.sessions_on(l) == 0) continue;
     Mail m;
@@ -172,6 +172,7 @@ void Shard::fanout_room(Room& room, const Frame& frame, SessionAddr except) {
     m.b = room.name();
     m.frame = frame;
     m.addr = except;
+    m.n1 = arrival_us;
     post(l, std::move(m));
   }
 }
@@ -181,10 +182,16 @@ void Shard::on_fanout(Mail& m) {
   if (it == local_rooms_.end()) return;
   // send() never removes a member (closing is deferred), so the list is
   // stable while we walk it.
+  uint64_t sent = 0;
   for (uint32_t slot : it->second.members) {
     Session& s = sessions_[slot];
     if (addr_of(s) == m.addr) continue;
     send(s, m.frame);
+    ++sent;
+  }
+  if (m.n1 != 0) {  // a SAY (not a room event): count and time its copies
+    stats_.deliveries.add(sent);
+    fanout_arrivals_us_.push_back(m.n1);
   }
 }
 
@@ -204,7 +211,8 @@ void Shard::room_say(Mail& m) {
     put_u64(p, seq);
     put_u64(p + 8, now_ms_);
     room->sequence(m.frame);
-    fanout_room(*room, m.frame, m.addr);
+    stats_.says.add();
+    fanout_room(*room, m.frame, m.addr, m.n2);
     r.n1 = seq;
     r.n2 = now_ms_;
   }
@@ -416,6 +424,8 @@ void Shard::user_whisper(Mail& m) {
       Session& s = sessions_[slot];
       if (addr_of(s) != m.addr) send(s, m.frame);
     }
+    stats_.whispers.add();
+    stats_.deliveries.add(it->second->sessions.size());
     r.n1 = id;
     r.n2 = now_ms_;
     r.frame = std::move(m.frame);

@@ -3,6 +3,7 @@
 // rate), then either answers at once or sends Mail to the loop that owns
 // the room or user. Replies come back in order (see may_send_to).
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +19,12 @@ constexpr uint32_t kMaxInflight = 256;  // per session: bounds what one client q
 constexpr size_t kMaxResendClientsPerUser = 32;  // resend caches (client_ids) kept per user
 
 using proto::ErrorCode;
+
+uint64_t steady_us() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 uint32_t leading_req(proto::Payload p) {
   if (p.size() < 4) return 0;
@@ -225,7 +232,10 @@ void Shard::log_in(Session& s, std::string_view name, uint32_t req, uint64_t cli
                                       cfg_.max_frame, u.name, ctx_.epoch}));
   s.last_active_ms = mono_ms_;
   schedule_timer(s, mono_ms_ + uint64_t{cfg_.timeout} * 1000);
-  if (u.sessions.size() == 1) presence_changed(u, true);
+  if (u.sessions.size() == 1) {
+    ++users_online_;
+    presence_changed(u, true);
+  }
   if (!cfg_.lobby.empty()) join_room(s, cfg_.lobby, 0, /*reply=*/false);
 }
 
@@ -369,6 +379,7 @@ Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
   }
   if (!s.bucket.try_take(mono_ms_, cfg_.rate, cfg_.burst)) {
     if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    stats_.rate_limited.add();
     send_error(s, say.req, ErrorCode::kRateLimited, "sending too fast");
     return FrameAction::kContinue;
   }
@@ -384,6 +395,7 @@ Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
   m.user_ref = &u;
   // Encoded once, here; the owner fills in seq and time.
   m.frame = encode_frame(proto::Message{say.room, 0, 0, u.name, say.body});
+  m.n2 = steady_us();  // for the delivery latency histogram
   note_inflight(s, target);
   post(target, std::move(m));
   return FrameAction::kContinue;
@@ -409,6 +421,7 @@ Shard::FrameAction Shard::handle_whisper(Session& s, proto::Payload payload) {
   }
   if (!s.bucket.try_take(mono_ms_, cfg_.rate, cfg_.burst)) {
     if (!may_send_to(s, index_)) return FrameAction::kPaused;
+    stats_.rate_limited.add();
     send_error(s, w.req, ErrorCode::kRateLimited, "sending too fast");
     return FrameAction::kContinue;
   }
@@ -604,6 +617,7 @@ void Shard::end_session(Session& s) {
   std::erase(u.sessions, s.slot);
   --live_count_;
   if (u.sessions.empty()) {
+    --users_online_;
     u.offline_since_ms = mono_ms_;
     presence_changed(u, false);
     maybe_forget_user(u);

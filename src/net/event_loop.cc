@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -50,6 +51,7 @@ void EventLoop::run(LoopHandler& handler) {
       spdlog::critical("epoll_wait failed: {}", std::strerror(errno));
       std::abort();
     }
+    auto busy_from = std::chrono::steady_clock::now();
     bool woken = false;
     for (int i = 0; i < n; ++i) {
       if (events[i].data.u64 == kWakeToken) {
@@ -70,6 +72,9 @@ void EventLoop::run(LoopHandler& handler) {
     handler.on_wake();
     timeout_ms = handler.after_events();
     iterations_.fetch_add(1, std::memory_order_relaxed);
+    auto busy = std::chrono::steady_clock::now() - busy_from;
+    handler.on_iteration(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(busy).count()));
   }
 }
 

@@ -30,6 +30,8 @@ class LoopHandler {
   // End of an iteration. Returns the longest the next wait may block, in ms
   // (0: work is pending; -1: no limit).
   virtual int after_events() = 0;
+  // How long the iteration just ended was busy (from the wait's return).
+  virtual void on_iteration(uint64_t busy_us) { (void)busy_us; }
 };
 
 class EventLoop {

@@ -1,0 +1,41 @@
+// What one Shard counts about itself, for /metrics and /stats. Written only
+// by the shard's loop thread, read by the metrics thread (see
+// metrics/counters.h); a scrape sums the shards.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "metrics/counters.h"
+
+namespace chat {
+
+inline constexpr size_t kCloseReasons = 9;  // CloseReason values
+inline constexpr size_t kErrorCodes = 20;   // ErrorCode values 0..19
+
+struct ShardStats {
+  metrics::Counter accepted;                           // connections accepted by this loop
+  metrics::Counter refused_full;                       // refused with SERVER_FULL
+  std::array<metrics::Counter, kCloseReasons> closed;  // by CloseReason
+  metrics::Gauge connections;                          // sockets this loop serves (any state)
+  metrics::Gauge sessions_live;                        // past WELCOME
+  metrics::Gauge users_online;                         // users owned here with a live session
+  metrics::Gauge rooms;                                // rooms owned here with members
+  std::array<metrics::Counter, 256> frames_in;         // by message type
+  std::array<metrics::Counter, 256> frames_out;        // by message type
+  metrics::Counter says;        // SAY accepted (sequenced) by rooms owned here
+  metrics::Counter whispers;    // WHISPER delivered by users owned here
+  metrics::Counter deliveries;  // MESSAGE/PRIVATE copies queued to sessions here
+  metrics::Counter bytes_in;
+  metrics::Counter bytes_out;
+  std::array<metrics::Counter, kErrorCodes> errors_sent;  // by ErrorCode
+  metrics::Counter rate_limited;
+  metrics::Gauge outbound_bytes;               // queued on this loop's connections, in all
+  metrics::Gauge outbound_largest;             // the largest one queue reached in the last second
+  metrics::LatencyHistogram delivery_latency;  // SAY read -> copies flushed, per loop
+  metrics::LatencyHistogram loop_iteration;    // busy time of one iteration
+  metrics::Gauge last_iteration_mono_ms;       // for /healthz: a stuck loop stops this
+};
+
+}  // namespace chat
