@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 ARGS        ?=
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps test-deps build run test unit asan tsan fuzz format tidy clean
+.PHONY: all deps test-deps build run test unit asan tsan fuzz format tidy clean bench
 
 all: build
 
@@ -53,6 +53,12 @@ fuzz: test-deps
 
 test: unit asan tsan fuzz
 	@echo "make test: all suites passed"
+
+# chatd, Redis, Mosquitto and NATS side by side with chatbench (installs what
+# is missing, at most 20 minutes); regenerates docs/benchmarks.md and its charts.
+bench: test-deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target chatd chatbench
+	scripts/bench-compare.sh --build $(BUILD) --standard --doc docs/benchmarks.md
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
