@@ -61,34 +61,43 @@ int main(int argc, char** argv) {
       "chat: the terminal client of chatd.\n"
       "Without --script it opens a full-screen UI; type /help there for the commands.\n"
       "With --script it reads the same commands one per line and writes every event as\n"
-      "one JSON object per line (see docs/client.md)."};
+      "one JSON object per line (see docs/client.md).\n"
+      "Exit status: 0 on /quit or end of script, 1 when it cannot connect or gives up\n"
+      "reconnecting (one line on standard error says why), 2 for bad flags."};
   app.set_version_flag("--version", std::string("chat ") + CHATD_VERSION,
                        "Print the version and exit");
   app.add_option("--server", flags.server,
                  "Server address HOST:PORT; several, comma-separated, are tried in turn "
                  "when reconnecting (a:7000,b:7000)")
+      ->type_name("HOST:PORT[,...]")
       ->capture_default_str();
-  app.add_option("--user", flags.user, "User name to log in as (default: $USER)");
+  app.add_option("--user", flags.user, "User name to log in as (default: $USER)")
+      ->type_name("NAME");
   auto* token = app.add_option("--token", flags.token,
                                "Login token (a JWT, when the server checks them; shows in ps: "
-                               "prefer --token-file)");
+                               "prefer --token-file)")
+                    ->type_name("TOKEN");
   app.add_option("--token-file", flags.token_file,
                  "File holding the login token (trailing newline ignored)")
+      ->type_name("FILE")
       ->excludes(token);
   app.add_option("--retries", flags.retries,
                  "Reconnect attempts after a lost connection before giving up; 0 = forever")
+      ->type_name("N")
       ->capture_default_str();
   app.add_option("--script", flags.script,
                  "Run without UI: read commands from FILE ('-' for standard input), print "
-                 "events as JSON lines, exit 0 when input ends and every request is answered");
+                 "events as JSON lines, exit 0 when input ends and every request is answered")
+      ->type_name("FILE|-");
   app.add_option("--linger", flags.linger_ms,
                  "Script mode: after the input ends and everything is answered, keep "
                  "printing events for MS milliseconds before leaving")
+      ->type_name("MS")
       ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help and --version exit 0
   }
 
   chat::client::SessionConfig config;

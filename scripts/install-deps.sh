@@ -10,7 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev libncurses-dev
 )
 # Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes, and
-# redis-server for the chatbench peer-driver test.
+# redis-server for the chatbench peer-driver test, tmux for the chat UI test.
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3 redis-server tmux)
 fi

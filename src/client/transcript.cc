@@ -34,7 +34,19 @@ void Transcript::close_room(const std::string& room) {
 }
 
 void Transcript::set_current(const std::string& room) {
-  current_ = room.empty() ? kStatusPane : room;
+  const std::string next = room.empty() ? kStatusPane : room;
+  if (current_ == kStatusPane && next != kStatusPane) {
+    // What was said before any room was open (connected, presence, ...) moves
+    // into the first room shown, where it can still be read.
+    auto status = panes_.find(kStatusPane);
+    if (status != panes_.end() && !status->second.empty()) {
+      auto& lines = panes_[next];
+      lines.insert(lines.begin(), status->second.begin(), status->second.end());
+      while (lines.size() > kMaxLinesPerPane) lines.pop_front();
+      panes_.erase(kStatusPane);
+    }
+  }
+  current_ = next;
   unread_.erase(current_);
 }
 

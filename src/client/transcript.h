@@ -51,7 +51,8 @@ class Transcript {
   // ---- panes ----
   void open_room(const std::string& room);  // no-op when open
   void close_room(const std::string& room);
-  // Shows `room` ("" or kStatusPane: the status pane) and clears its unread count.
+  // Shows `room` ("" or kStatusPane: the status pane) and clears its unread
+  // count. Leaving the status pane for a room moves its lines into that room.
   void set_current(const std::string& room);
   // The pane shown: a room, or kStatusPane.
   const std::string& current() const { return current_; }

@@ -59,6 +59,19 @@ TEST(TranscriptTest, WatchedUsersFollowPresence) {
   EXPECT_EQ(t.watched().count("bob"), 0u);
 }
 
+TEST(TranscriptTest, StatusLinesMoveIntoTheFirstRoomShown) {
+  Transcript t;
+  t.apply(WelcomeEvent{"ana", 1, 1, 30, 60, "h:1"}, 0);
+  t.apply(PresenceEvent{"bob", true, 1}, 0);
+  ASSERT_EQ(t.lines(Transcript::kStatusPane).size(), 2u);
+  t.apply(JoinedEvent{"r", 0}, 0);
+  t.set_current("r");
+  EXPECT_TRUE(t.lines(Transcript::kStatusPane).empty());
+  ASSERT_EQ(t.lines("r").size(), 3u);
+  EXPECT_NE(t.lines("r")[0].text.find("connected"), std::string::npos);
+  EXPECT_NE(t.lines("r")[2].text.find("you joined r"), std::string::npos);
+}
+
 TEST(TranscriptTest, HistoryResetIsOneLine) {
   Transcript t;
   t.apply(JoinedEvent{"r", 0}, 0);
