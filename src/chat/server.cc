@@ -56,6 +56,12 @@ Status Server::start() {
   return Status::ok();
 }
 
+std::vector<const ShardStats*> Server::shard_stats() const {
+  std::vector<const ShardStats*> out;
+  for (const auto& shard : shards_) out.push_back(&shard->stats());
+  return out;
+}
+
 void Server::shutdown() {
   ctx_.shutting_down.store(true, std::memory_order_release);
   for (auto& shard : shards_) shard->request_shutdown();

@@ -32,6 +32,15 @@ class Server {
   // Blocks until every loop has ended.
   void wait();
 
+  // For the metrics endpoint; thread-safe (values are read relaxed).
+  std::vector<const ShardStats*> shard_stats() const;
+  uint32_t open_connections() const { return ctx_.connections.load(std::memory_order_relaxed); }
+  // Listening and not shutting down.
+  bool ready() const {
+    return !threads_.empty() && !ctx_.shutting_down.load(std::memory_order_relaxed);
+  }
+  bool shutting_down() const { return ctx_.shutting_down.load(std::memory_order_relaxed); }
+
   uint16_t port() const { return port_; }
   uint32_t max_connections() const { return ctx_.max_connections; }
   const Settings& settings() const { return ctx_.settings; }
