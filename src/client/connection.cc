@@ -51,8 +51,18 @@ Status TcpConnection::open(const ServerAddress& addr) {
   if (int rc = ::getaddrinfo(addr.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
     return Status::error("cannot resolve " + addr.host + ": " + gai_strerror(rc));
   }
-  int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    found->ai_protocol);
+  // One address per attempt (the session rotates between servers, not between
+  // the addresses of a name). Prefer IPv4: "localhost" often lists ::1 first,
+  // and chatd listens on an IPv4 address by default.
+  const addrinfo* pick = found;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
+  int fd = ::socket(pick->ai_family, pick->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    pick->ai_protocol);
   if (fd < 0) {
     const int err = errno;
     ::freeaddrinfo(found);
@@ -60,7 +70,7 @@ Status TcpConnection::open(const ServerAddress& addr) {
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  const int rc = ::connect(fd, found->ai_addr, found->ai_addrlen);
+  const int rc = ::connect(fd, pick->ai_addr, pick->ai_addrlen);
   const int err = errno;
   ::freeaddrinfo(found);
   if (rc != 0 && err != EINPROGRESS) {

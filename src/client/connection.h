@@ -28,8 +28,8 @@ class TcpConnection {
   TcpConnection& operator=(const TcpConnection&) = delete;
 
   // Resolves `addr` (blocking getaddrinfo: names are rare and local) and
-  // starts a non-blocking connect to its first address. Closes any previous
-  // connection first.
+  // starts a non-blocking connect to its first IPv4 address (else its first
+  // address). Closes any previous connection first.
   Status open(const ServerAddress& addr);
   // Drops the connection and the buffers. Safe to call from a FrameHandler:
   // on_ready() stops delivering frames once it sees the connection closed.

@@ -169,6 +169,18 @@ TEST(ConnectionTest, RefusedConnectIsReported) {
   EXPECT_NE(out.reason.find("refused"), std::string::npos) << out.reason;
 }
 
+TEST(ConnectionTest, LocalhostReachesAnIpv4Listener) {
+  Listener l;
+  TcpConnection c;
+  ASSERT_TRUE(c.open(ServerAddress{"localhost", l.port()}));
+  ASSERT_GE(l.accept_peer(), 0);
+  std::vector<Got> none;
+  TcpConnection::Outcome out;
+  for (int i = 0; i < 10 && c.connecting() && !out.closed; ++i) out = pump(c, &none);
+  EXPECT_FALSE(out.closed) << out.reason;
+  EXPECT_FALSE(c.connecting());
+}
+
 TEST(ConnectionTest, UnresolvableHostFailsAtOnce) {
   TcpConnection c;
   Status st = c.open(ServerAddress{"no-such-host.invalid", 7000});
