@@ -39,7 +39,8 @@ Server::~Server() {
 
 Status Server::start() {
   const Settings& cfg = ctx_.settings;
-  auto fd = net::listen_tcp(cfg.host, cfg.port, SOMAXCONN);
+  // Ask for a deep backlog; the kernel caps it at net.core.somaxconn.
+  auto fd = net::listen_tcp(cfg.host, cfg.port, 65535);
   if (!fd) return fd.status();
   ctx_.listen_fd = *fd;
   port_ = net::local_port(*fd);
