@@ -1,5 +1,6 @@
-// Session: connection lifecycle, heartbeat and reconnects. Requests and
-// replies are in session_requests.cc, rooms and recovery in session_rooms.cc.
+// Session: connection lifecycle, heartbeat and reconnects. Requests are in
+// session_requests.cc (bookkeeping) and session_commands.cc (the user's),
+// replies in session_replies.cc, rooms and recovery in session_rooms.cc.
 #include "client/session.h"
 
 #include <cassert>

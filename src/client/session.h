@@ -194,7 +194,8 @@ class Session {
   void send_bytes(const std::string& bytes);
   uint64_t now() const { return clock_.mono_ms(); }
 
-  // session_requests.cc: requests out, replies in
+  // session_requests.cc, session_commands.cc, session_replies.cc: requests
+  // out (bookkeeping, user API), replies in
   static proto::MsgType wire_type(RequestKind kind);
   uint32_t next_req();
   uint32_t add_request(Request request);
