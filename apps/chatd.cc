@@ -9,8 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include "base/logging.h"
+#include "chat/metrics_view.h"
 #include "chat/server.h"
 #include "chat/settings.h"
+#include "metrics/http_server.h"
 
 #ifndef CHATD_VERSION
 #define CHATD_VERSION "dev"
@@ -55,6 +57,24 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   chat::Server server(*settings);
+  // The metrics and health endpoint: bound first, so a taken address stops
+  // chatd before it serves anyone; served (on its own thread) once the
+  // loops run. An address the operator chose must work; the default one is
+  // best effort, so a second chatd on one machine still starts.
+  chat::metrics::HttpServer http;
+  bool http_on = false;
+  if (!settings->http.empty()) {
+    if (chat::Status st = http.listen(settings->http_host, settings->http_port); !st) {
+      if (settings->http_set) {
+        std::fprintf(stderr, "chatd: http endpoint: %s\n", st.message().c_str());
+        return 1;
+      }
+      spdlog::warn("metrics endpoint off: {} (set --http to a free HOST:PORT, or \"\" for none)",
+                   st.message());
+    } else {
+      http_on = true;
+    }
+  }
   if (chat::Status st = server.start(); !st) {
     std::fprintf(stderr, "chatd: %s\n", st.message().c_str());
     return 1;
@@ -65,12 +85,19 @@ int main(int argc, char** argv) {
       "'{}', auth {}",
       CHATD_VERSION, cfg.host, server.port(), cfg.threads, server.max_connections(), cfg.max_frame,
       cfg.lobby, cfg.jwt_secret.empty() ? "off" : "on (JWT HS256)");
+  if (http_on) {
+    chat::install_metrics_routes(http, server, CHATD_VERSION);
+    http.start();
+    spdlog::info("metrics on http://{}:{}/metrics (also /healthz, /readyz, /stats)", cfg.http_host,
+                 http.port());
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("chatd: signal {} received; shutting down (grace {} s)", sig, cfg.shutdown_grace);
   server.shutdown();
   server.wait();
+  http.stop();
   spdlog::info("chatd: stopped");
   return 0;
 }

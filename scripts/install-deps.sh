@@ -8,11 +8,14 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev libncurses-dev
+  libhttp-parser-dev
 )
 # Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes, and
-# redis-server for the chatbench peer-driver test, tmux for the chat UI test.
+# redis-server for the chatbench peer-driver test, tmux for the chat UI test,
+# prometheus (and its promtool) for the metrics tests and `make monitor`.
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3 redis-server tmux)
+  packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3 redis-server tmux
+    prometheus)
 fi
 
 missing=()

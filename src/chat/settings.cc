@@ -82,6 +82,20 @@ Status set_listen(Settings& s, std::string v) {
   return Status::ok();
 }
 
+Status set_http(Settings& s, std::string v) {
+  s.http_set = true;
+  if (v.empty()) {
+    s.http.clear();
+    return Status::ok();
+  }
+  Settings parsed;  // same HOST:PORT rules as listen
+  if (Status st = set_listen(parsed, v); !st) return st;
+  s.http = std::move(v);
+  s.http_host = parsed.host;
+  s.http_port = parsed.port;
+  return Status::ok();
+}
+
 Status set_log_level(Settings& s, std::string v) {
   if (auto level = parse_log_level(v); !level) {
     return Status::error("must be one of trace, debug, info, warn, error, critical, off; got '" +
@@ -156,6 +170,9 @@ const std::vector<Key>& keys() {
       string_key(
           "log_format", "FORMAT", "text or json (one object per line)",
           [](const Settings& s) { return s.log_format; }, set_log_format),
+      string_key(
+          "http", "HOST:PORT", "Metrics and health endpoint, HOST:PORT (\"\" = off)",
+          [](const Settings& s) { return s.http; }, set_http),
   };
   return table;
 }

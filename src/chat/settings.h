@@ -54,6 +54,14 @@ struct Settings {
   uint32_t shutdown_grace = 5;      // seconds: flush time on shutdown
   std::string log_level = "info";   // trace|debug|info|warn|error|critical|off
   std::string log_format = "text";  // text|json
+  // Metrics/health HTTP endpoint, HOST:PORT as given; "" = off. http_host
+  // and http_port are parsed from it. http_set: it came from the file or a
+  // flag (apps/chatd then treats a failure to bind it as fatal; the default
+  // address is best effort).
+  std::string http = "127.0.0.1:7001";
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 7001;
+  bool http_set = false;
   std::string config;               // the TOML file read ("" = none); a flag only
 };
 

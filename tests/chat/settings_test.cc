@@ -415,6 +415,44 @@ TEST_F(SettingsTest, RefusesBadFiles) {
   expect_file_refused("max_connections = 9999999999\n", {"max_connections", "at most"});
 }
 
+TEST_F(SettingsTest, HttpEndpointFromDefaultFlagAndFile) {
+  auto r = parse({});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->http, "127.0.0.1:7001");
+  EXPECT_EQ(r->http_host, "127.0.0.1");
+  EXPECT_EQ(r->http_port, 7001);
+  EXPECT_FALSE(r->http_set);
+
+  r = parse({"--http", "localhost:9100"});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->http, "localhost:9100");
+  EXPECT_EQ(r->http_host, "127.0.0.1");
+  EXPECT_EQ(r->http_port, 9100);
+  EXPECT_TRUE(r->http_set);
+
+  r = parse({"--http="});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->http, "");
+  EXPECT_TRUE(r->http_set);
+
+  const std::string path = write_file("http.toml", "http = \"0.0.0.0:9200\"\n");
+  r = parse({"--config", path});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->http_host, "0.0.0.0");
+  EXPECT_EQ(r->http_port, 9200);
+  EXPECT_TRUE(r->http_set);
+
+  expect_refused({"--http", "127.0.0.1"}, {"--http", "HOST:PORT"});
+  expect_refused({"--http", "127.0.0.1:0"}, {"--http", "port"});
+  expect_refused({"--http", "example.com:80"}, {"--http", "IPv4"});
+  expect_file_refused("http = 7001\n", {"http", "string"});
+
+  r = parse({"--help"});
+  ASSERT_TRUE(r);
+  EXPECT_NE(out_.find("--http"), std::string::npos);
+  EXPECT_NE(out_.find("127.0.0.1:7001"), std::string::npos);
+}
+
 TEST(MaxConnectionsTest, ExplicitValueWins) {
   Settings s;
   s.max_connections = 123;
