@@ -9,21 +9,15 @@
 
 #include "base/hash.h"
 #include "chat/shard.h"
+#include "chat/shard_internal.h"
 
 namespace chat {
 
+using shard_internal::put_u64;
+
 namespace {
 
-constexpr uint64_t kResendRetentionMs = 300'000;  // resend caches outlive a session by this
-
 using proto::ErrorCode;
-
-void put_u64(uint8_t* p, uint64_t v) {
-  for (int i = 7; i >= 0; --i) {
-    p[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-}
 
 }  // namespace
 
@@ -333,142 +327,6 @@ void Shard::on_joined(Mail& m) {
   }
   if (m.flag) send(*s, encode_frame(proto::Ack{m.req, m.n1, now_ms_}));
   if (m.from != index_) complete_inflight(*s);
-}
-
-// ---------------------------------------------------------------- users
-
-User& Shard::user_record(std::string_view name) {
-  auto it = users_.find(std::string(name));
-  if (it != users_.end()) return *it->second;
-  auto u = std::make_unique<User>();
-  u->name.assign(name);
-  User& ref = *u;
-  users_.emplace(u->name, std::move(u));
-  return ref;
-}
-
-void Shard::maybe_forget_user(User& u) {
-  if (!u.sessions.empty() || !u.watchers.empty() || u.pending_sends > 0) return;
-  if (!u.resend.empty() && mono_ms_ - u.offline_since_ms < kResendRetentionMs) return;
-  users_.erase(u.name);
-}
-
-void Shard::sweep_offline_users() {
-  for (auto it = users_.begin(); it != users_.end();) {
-    User& u = *it->second;
-    ++it;  // maybe_forget_user may erase u
-    if (u.sessions.empty() && !u.resend.empty() &&
-        mono_ms_ - u.offline_since_ms >= kResendRetentionMs) {
-      u.resend.clear();
-      maybe_forget_user(u);
-    }
-  }
-}
-
-void Shard::presence_changed(User& u, bool online) {
-  if (u.watchers.empty()) return;
-  Frame f = encode_frame(proto::Presence{u.name, online, now_ms_});
-  for (SessionAddr w : u.watchers) {
-    if (addr_loop(w) == index_) {
-      deliver_presence(w, u.name, f);
-      continue;
-    }
-    Mail m;
-    m.kind = MailKind::kPresence;
-    m.addr = w;
-    m.b = u.name;
-    m.frame = f;
-    post(addr_loop(w), std::move(m));
-  }
-}
-
-void Shard::deliver_presence(SessionAddr addr, std::string_view user, Frame frame) {
-  // A change may cross an UNWATCH that was already answered: the watcher's
-  // own list is the last word.
-  Session* s = session_at(addr);
-  if (s == nullptr) return;
-  if (std::find(s->watched.begin(), s->watched.end(), user) == s->watched.end()) return;
-  send(*s, std::move(frame));
-}
-
-void Shard::user_watch(Mail& m, bool watch) {
-  User& u = user_record(m.b);
-  if (!watch) {
-    std::erase(u.watchers, m.addr);
-    maybe_forget_user(u);
-    return;
-  }
-  if (m.flag && std::find(u.watchers.begin(), u.watchers.end(), m.addr) == u.watchers.end()) {
-    u.watchers.push_back(m.addr);
-  }
-  Frame f = encode_frame(proto::Presence{u.name, !u.sessions.empty(), now_ms_});
-  maybe_forget_user(u);  // a watch of nobody new leaves no record behind
-  reply(m.addr, std::move(f));
-}
-
-void Shard::user_whisper(Mail& m) {
-  Mail r;
-  r.kind = MailKind::kWhisperDone;
-  r.addr = m.addr;
-  r.req = m.req;
-  r.client_id = m.client_id;
-  r.user_ref = m.user_ref;
-  r.flag = m.a == m.b;  // to oneself
-  auto it = users_.find(m.b);
-  if (it != users_.end() && !it->second->sessions.empty()) {
-    uint64_t id = (next_private_id_++ << 8) | index_;  // unique across loops
-    uint8_t* p = m.frame.mutable_data() + proto::kHeaderBytes;
-    put_u64(p, id);
-    put_u64(p + 8, now_ms_);
-    for (uint32_t slot : it->second->sessions) {
-      Session& s = sessions_[slot];
-      if (addr_of(s) != m.addr) send(s, m.frame);
-    }
-    stats_.whispers.add();
-    stats_.deliveries.add(it->second->sessions.size());
-    r.n1 = id;
-    r.n2 = now_ms_;
-    r.frame = std::move(m.frame);
-  }
-  post(addr_loop(m.addr), std::move(r));
-}
-
-void Shard::on_whisper_done(Mail& m) {
-  User& u = *m.user_ref;
-  --u.pending_sends;
-  Frame answer;
-  bool delivered = m.n1 != 0;
-  if (!delivered) {
-    answer = encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNoSuchUser, "user is not online"});
-    if (m.client_id != 0) u.resend[m.client_id].erase(m.req);
-  } else {
-    answer = encode_frame(proto::Ack{m.req, m.n1, m.n2});
-    if (m.client_id != 0) u.resend[m.client_id].complete(m.req, m.n1, m.n2);
-    // The sender's other sessions see what it said (a whisper to oneself
-    // already reached them through the recipient's side).
-    if (!m.flag) {
-      for (uint32_t slot : u.sessions) {
-        Session& s = sessions_[slot];
-        if (addr_of(s) != m.addr) send(s, m.frame);
-      }
-    }
-  }
-  bool remote = m.from != index_;
-  if (Session* s = session_at(m.addr)) {
-    send(*s, answer);
-    if (remote) complete_inflight(*s);
-  }
-  if (m.client_id != 0 && !u.resend_waiters.empty()) {
-    std::erase_if(u.resend_waiters, [&](const User::Waiter& w) {
-      if (w.client_id != m.client_id || w.req != m.req) return false;
-      if (Session* s = session_at(w.addr)) {
-        send(*s, answer);
-        if (remote) complete_inflight(*s);
-      }
-      return true;
-    });
-  }
-  maybe_forget_user(u);
 }
 
 }  // namespace chat
