@@ -62,6 +62,18 @@ int64_t server_rss(const std::vector<pid_t>& pids) {
   return total;
 }
 
+// CPU used by the server process(es), or -1 (also when none is given).
+int64_t server_cpu(const std::vector<pid_t>& pids) {
+  if (pids.empty()) return -1;
+  int64_t total = 0;
+  for (pid_t p : pids) {
+    int64_t v = process_cpu_us(p);
+    if (v < 0) return -1;
+    total += v;
+  }
+  return total;
+}
+
 }  // namespace
 
 Coordinator::Coordinator(const Plan& plan) : plan_(plan), opt_(plan.options()) {}
@@ -276,6 +288,8 @@ void Coordinator::run_round(size_t r, RunResult& result) {
   setup_phase(rr.users, result);
   if (!opt_.server_pids.empty()) measure_memory(result);
 
+  int64_t cpu_before = server_cpu(opt_.server_pids);
+  int64_t machine_before = machine_busy_cpu_us();
   phase_name_ = "send";
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.3f", rr.rate);
@@ -325,6 +339,14 @@ void Coordinator::run_round(size_t r, RunResult& result) {
   };
   pump(opt_.drain_s, complete);
   rr.drained = complete();
+  int64_t cpu_after = server_cpu(opt_.server_pids);
+  int64_t machine_after = machine_busy_cpu_us();
+  if (machine_before >= 0 && machine_after >= 0) {
+    rr.machine_cpu_s = static_cast<double>(machine_after - machine_before) / 1e6;
+  }
+  if (cpu_before >= 0 && cpu_after >= 0) {
+    rr.server_cpu_s = static_cast<double>(cpu_after - cpu_before) / 1e6;
+  }
 
   broadcast("END");
   gather("ROUND", kReplySlackS);
@@ -337,6 +359,7 @@ void Coordinator::run_round(size_t r, RunResult& result) {
 Result<RunResult> Coordinator::run() {
   start_us_ = mono_us();
   RunResult result;
+  result.load_start = load_average();
   server_rss_before_ = opt_.server_pids.empty() ? -1 : server_rss(opt_.server_pids);
   kernel_before_ = kernel_memory().total();
   if (Status s = spawn(); !s) {
@@ -363,6 +386,7 @@ Result<RunResult> Coordinator::run() {
   for (auto& l : links_) result.workers_lost += l->finished ? 0 : 1;
   reap();
   result.elapsed_s = static_cast<double>(mono_us() - start_us_) / 1e6;
+  result.load_end = load_average();
   return result;
 }
 

@@ -260,6 +260,32 @@ std::string format_json(const Plan& plan, const RunResult& r) {
     dps = busy > 0 ? static_cast<double>(rounds->delivered) / busy : 0;
   }
   j.key("deliveries_per_sec").num(dps);
+  double server_cpu = 0;
+  bool server_cpu_known = !r.rounds.empty();
+  for (const auto& rr : r.rounds) {
+    server_cpu += rr.server_cpu_s;
+    server_cpu_known = server_cpu_known && rr.server_cpu_s >= 0;
+  }
+  j.key("server_cpu_s");
+  if (server_cpu_known) {
+    j.frac(server_cpu);
+  } else {
+    j.null();
+  }
+  j.key("client_cpu_s").frac(static_cast<double>(rounds->client_cpu_us) / 1e6);
+  // Everything else the machine ran meanwhile: the other side of any noise.
+  double machine_cpu = 0;
+  bool machine_known = !r.rounds.empty();
+  for (const auto& rr : r.rounds) {
+    machine_cpu += rr.machine_cpu_s;
+    machine_known = machine_known && rr.machine_cpu_s >= 0;
+  }
+  j.key("machine_cpu_s");
+  if (machine_known) {
+    j.frac(machine_cpu);
+  } else {
+    j.null();
+  }
   j.key("latency_us").latency(rounds->latency_us);
   j.key("login_latency_us").latency(r.setup->login_us);
   auto opt_num = [&](const char* k, const std::optional<double>& v) {
@@ -295,11 +321,28 @@ std::string format_json(const Plan& plan, const RunResult& r) {
       j.key("p50_us").num(s.latency_us.percentile(0.50));
       j.key("p99_us").num(s.latency_us.percentile(0.99));
       j.key("max_us").num(s.latency_us.max());
+      j.key("server_cpu_s");
+      if (rr.server_cpu_s >= 0) {
+        j.frac(rr.server_cpu_s);
+      } else {
+        j.null();
+      }
+      j.key("client_cpu_s").frac(static_cast<double>(s.client_cpu_us) / 1e6);
+      j.key("machine_cpu_s");
+      if (rr.machine_cpu_s >= 0) {
+        j.frac(rr.machine_cpu_s);
+      } else {
+        j.null();
+      }
       j.close('}');
     }
     j.close(']');
   }
   j.key("elapsed_s").num(r.elapsed_s);
+  j.key("load_average").open('[');
+  j.next().frac(r.load_start);
+  j.next().frac(r.load_end);
+  j.close(']');
   j.key("workers_lost").num(static_cast<uint64_t>(r.workers_lost));
   j.close('}');
   return j.take();

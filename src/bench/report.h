@@ -19,7 +19,9 @@ struct RoundResult {
   double seconds = 0;  // configured send time
   double rate = 0;     // configured total send rate (0: window)
   uint64_t expected = 0;
-  bool drained = false;  // every expected message arrived before the drain ended
+  bool drained = false;       // every expected message arrived before the drain ended
+  double server_cpu_s = -1;   // CPU the server process(es) used in the round; -1: unknown
+  double machine_cpu_s = -1;  // CPU every process on the machine used in the round
   std::unique_ptr<Stats> stats = make_stats();
 };
 
@@ -33,6 +35,8 @@ struct RunResult {
   std::optional<double> client_rss_bytes_per_conn;
   uint64_t conns_at_measure = 0;
   double elapsed_s = 0;
+  double load_start = -1;  // 1-minute load average before and after the run
+  double load_end = -1;
   int workers_lost = 0;
 };
 

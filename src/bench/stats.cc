@@ -66,6 +66,7 @@ constexpr Field kFields[] = {
     {"undecodable", &Stats::undecodable, nullptr, Merge::kSum},
     {"closed", &Stats::closed, nullptr, Merge::kSum},
     {"client_rss", &Stats::client_rss_bytes, nullptr, Merge::kSum},
+    {"client_cpu", &Stats::client_cpu_us, nullptr, Merge::kSum},
     {"first_send", nullptr, &Stats::first_send_us, Merge::kMinNonzero},
     {"last_send", nullptr, &Stats::last_send_us, Merge::kMax},
     {"last_delivery", nullptr, &Stats::last_delivery_us, Merge::kMax},

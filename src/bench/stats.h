@@ -59,6 +59,7 @@ struct Stats {
   CountMap dropped;               // established connections lost, by cause
   uint64_t closed = 0;            // closed at the end as planned
   uint64_t client_rss_bytes = 0;  // VmRSS of the worker (summed across workers)
+  uint64_t client_cpu_us = 0;     // CPU the workers used during the round
 
   void merge(const Stats& other);
   // "key=value key=value ..." with no newline.

@@ -1,5 +1,6 @@
 #include "bench/sysmem.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -35,6 +36,60 @@ int64_t process_rss_bytes(pid_t pid) {
   std::string path = "/proc/" + std::to_string(pid) + "/status";
   int64_t kb = read_number_after(path.c_str(), "VmRSS:");
   return kb < 0 ? -1 : kb * 1024;
+}
+
+int64_t process_cpu_us(pid_t pid) {
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  FILE* f = std::fopen(path.c_str(), "re");
+  if (f == nullptr) return -1;
+  char buf[1024];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = 0;
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+  if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                  &stime) != 2) {
+    return -1;
+  }
+  long hz = ::sysconf(_SC_CLK_TCK);
+  return static_cast<int64_t>((utime + stime) * 1'000'000ull / static_cast<unsigned long long>(hz));
+}
+
+int64_t self_cpu_us() {
+  rusage ru{};
+  if (::getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  auto us = [](const timeval& tv) {
+    return static_cast<int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec;
+  };
+  return us(ru.ru_utime) + us(ru.ru_stime);
+}
+
+int64_t machine_busy_cpu_us() {
+  FILE* f = std::fopen("/proc/stat", "re");
+  if (f == nullptr) return -1;
+  unsigned long long v[8] = {};
+  int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                      &v[4], &v[5], &v[6], &v[7]);
+  std::fclose(f);
+  if (n != 8) return -1;
+  // user nice system idle iowait irq softirq steal: all but idle and iowait.
+  unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+  long hz = ::sysconf(_SC_CLK_TCK);
+  return static_cast<int64_t>(busy * 1'000'000ull / static_cast<unsigned long long>(hz));
+}
+
+double load_average() {
+  FILE* f = std::fopen("/proc/loadavg", "re");
+  if (f == nullptr) return -1;
+  double load = -1;
+  if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+  std::fclose(f);
+  return load;
 }
 
 KernelMemory kernel_memory() {

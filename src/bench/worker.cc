@@ -137,6 +137,8 @@ void Worker::handle_command(std::string_view line) {
   } else if (w[0] == "END") {
     measuring_ = false;
     phase_ = Phase::kIdle;
+    cur_->client_cpu_us +=
+        static_cast<uint64_t>(std::max<int64_t>(0, self_cpu_us() - round_cpu_start_us_));
     if (opt_.target == Target::kChat) {
       for (auto& c : clients_) {
         if (c.member && c.state == ClientState::kReady) cur_->gaps += c.room_seq.settle();
@@ -214,6 +216,7 @@ void Worker::start_round(uint32_t round, double total_rate, double seconds) {
   attempted_ = 0;
   next_sender_ = 0;
   round_start_us_ = now;
+  round_cpu_start_us_ = self_cpu_us();
   send_end_us_ = now + static_cast<int64_t>(seconds * 1e6);
   phase_ = Phase::kSending;
   if (window_mode_) {

@@ -112,6 +112,7 @@ class Worker final : public EngineHandler, public DriverSink {
   bool window_mode_ = false;  // rate 0: as fast as the window allows
   double local_rate_ = 0;     // sends per second for this worker
   int64_t round_start_us_ = 0;
+  int64_t round_cpu_start_us_ = 0;
   int64_t send_end_us_ = 0;
   int64_t confirm_deadline_us_ = 0;
   uint64_t attempted_ = 0;  // sends due so far (sent or skipped)
