@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 ARGS        ?=
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps test-deps build run test unit asan tsan fuzz format tidy clean bench
+.PHONY: all deps test-deps build run test unit asan tsan fuzz format tidy clean bench monitor
 
 all: build
 
@@ -59,6 +59,13 @@ test: unit asan tsan fuzz
 bench: test-deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target chatd chatbench
 	scripts/bench-compare.sh --build $(BUILD) --standard --doc docs/benchmarks.md
+
+# chatd and a real Prometheus (Debian's) scraping it on loopback, with the
+# alert rules loaded; prints where to look and runs until Ctrl-C. Chat port
+# 7000, metrics 7001, Prometheus 9090 (CHAT_PORT, HTTP_PORT, PROM_PORT).
+monitor: test-deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target chatd
+	scripts/monitor.sh --build $(BUILD) -- $(ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
