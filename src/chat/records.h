@@ -141,21 +141,28 @@ struct LocalRoom {
   uint32_t joining = 0;           // links still waiting for the owner's answer
 };
 
-// A user owned by this loop (all of a user's sessions live on its owner
-// loop: a connection moves there when it logs in).
-struct User {
-  std::string name;
-  std::vector<uint32_t> sessions;                    // slots, in login order
-  std::vector<SessionAddr> watchers;                 // sessions (any loop) watching this user
-  std::unordered_map<uint64_t, ResendCache> resend;  // by client_id
-  uint32_t pending_sends = 0;                        // requests whose answer has not come back
-  uint64_t offline_since_ms = 0;
+// What a user keeps for resend safety: one cache per client_id, and the
+// repeats waiting for an original still in flight. Allocated on the first
+// SAY/WHISPER with a client_id, so users that never send pay nothing.
+struct ResendBook {
+  std::unordered_map<uint64_t, ResendCache> caches;  // by client_id
   struct Waiter {
     uint64_t client_id;
     uint32_t req;
     SessionAddr addr;
   };
-  std::vector<Waiter> resend_waiters;  // repeats of still-pending requests
+  std::vector<Waiter> waiters;
+};
+
+// A user owned by this loop (all of a user's sessions live on its owner
+// loop: a connection moves there when it logs in).
+struct User {
+  std::string name;
+  std::vector<uint32_t> sessions;      // slots, in login order
+  std::vector<SessionAddr> watchers;   // sessions (any loop) watching this user
+  std::unique_ptr<ResendBook> resend;  // null until it sends with a client_id
+  uint32_t pending_sends = 0;          // requests whose answer has not come back
+  uint64_t offline_since_ms = 0;
 };
 
 }  // namespace chat

@@ -168,6 +168,9 @@ class Shard final : public net::LoopHandler {
   void on_fanout(Mail& m);
   void on_say_done(Mail& m);
   void on_whisper_done(Mail& m);
+  // Answers a SAY/WHISPER (ACK or error) to its session and to repeats
+  // waiting for it, and records the outcome for resend safety.
+  void finish_send(Mail& m, Frame answer, bool accepted);
   void on_rooms_part(Mail& m);
   // arrival_us: when the SAY was read (0 for room events).
   void fanout_room(Room& room, const Frame& frame, SessionAddr except, uint64_t arrival_us = 0);

@@ -214,32 +214,12 @@ void Shard::room_say(Mail& m) {
 }
 
 void Shard::on_say_done(Mail& m) {
-  User& u = *m.user_ref;
-  --u.pending_sends;
-  Frame answer;
   if (m.n1 == 0) {
-    answer = encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNotInRoom, "not in that room"});
-    if (m.client_id != 0) u.resend[m.client_id].erase(m.req);
+    finish_send(m, encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNotInRoom, "not in that room"}),
+                false);
   } else {
-    answer = encode_frame(proto::Ack{m.req, m.n1, m.n2});
-    if (m.client_id != 0) u.resend[m.client_id].complete(m.req, m.n1, m.n2);
+    finish_send(m, encode_frame(proto::Ack{m.req, m.n1, m.n2}), true);
   }
-  bool remote = m.from != index_;
-  if (Session* s = session_at(m.addr)) {
-    send(*s, answer);
-    if (remote) complete_inflight(*s);
-  }
-  if (m.client_id != 0 && !u.resend_waiters.empty()) {
-    std::erase_if(u.resend_waiters, [&](const User::Waiter& w) {
-      if (w.client_id != m.client_id || w.req != m.req) return false;
-      if (Session* s = session_at(w.addr)) {
-        send(*s, answer);
-        if (remote) complete_inflight(*s);
-      }
-      return true;
-    });
-  }
-  maybe_forget_user(u);
 }
 
 void Shard::room_who(Mail& m) {

@@ -231,15 +231,16 @@ Shard::FrameAction Shard::handle_leave(Session& s, proto::Payload payload) {
 Shard::ResendAnswer Shard::answer_from_resend_cache(Session& s, uint32_t req) {
   if (s.client_id == 0) return ResendAnswer::kNew;
   User& u = *s.user;
-  auto it = u.resend.find(s.client_id);
-  if (it == u.resend.end()) return ResendAnswer::kNew;
+  if (!u.resend) return ResendAnswer::kNew;
+  auto it = u.resend->caches.find(s.client_id);
+  if (it == u.resend->caches.end()) return ResendAnswer::kNew;
   ResendCache::Entry* e = it->second.find(req);
   if (e == nullptr) return ResendAnswer::kNew;
   if (e->pending) {
     // The original is still on its way: this repeat gets the same answer
     // when it comes back, from the loop that gives it.
     if (!may_send_to(s, e->owner_loop)) return ResendAnswer::kPaused;
-    u.resend_waiters.push_back(User::Waiter{s.client_id, req, addr_of(s)});
+    u.resend->waiters.push_back(ResendBook::Waiter{s.client_id, req, addr_of(s)});
     note_inflight(s, e->owner_loop);
     return ResendAnswer::kAnswered;
   }
@@ -459,22 +460,24 @@ Shard::FrameAction Shard::handle_unwatch(Session& s, proto::Payload payload) {
 }
 
 ResendCache& Shard::resend_cache_for(User& u, uint64_t client_id) {
-  auto it = u.resend.find(client_id);
-  if (it == u.resend.end()) {
+  if (!u.resend) u.resend = std::make_unique<ResendBook>();
+  auto& caches = u.resend->caches;
+  auto it = caches.find(client_id);
+  if (it == caches.end()) {
     // Bounded per user: a client that keeps coming back with new client_ids
     // pushes out the caches used longest ago that nothing waits on.
-    while (u.resend.size() >= kMaxResendClientsPerUser) {
-      auto victim = u.resend.end();
-      for (auto c = u.resend.begin(); c != u.resend.end(); ++c) {
+    while (caches.size() >= kMaxResendClientsPerUser) {
+      auto victim = caches.end();
+      for (auto c = caches.begin(); c != caches.end(); ++c) {
         if (c->second.has_pending()) continue;
-        if (victim == u.resend.end() || c->second.last_used_ms() < victim->second.last_used_ms()) {
+        if (victim == caches.end() || c->second.last_used_ms() < victim->second.last_used_ms()) {
           victim = c;
         }
       }
-      if (victim == u.resend.end()) break;
-      u.resend.erase(victim);
+      if (victim == caches.end()) break;
+      caches.erase(victim);
     }
-    it = u.resend.try_emplace(client_id).first;
+    it = caches.try_emplace(client_id).first;
   }
   it->second.touch(mono_ms_);
   return it->second;

@@ -30,7 +30,7 @@ User& Shard::user_record(std::string_view name) {
 
 void Shard::maybe_forget_user(User& u) {
   if (!u.sessions.empty() || !u.watchers.empty() || u.pending_sends > 0) return;
-  if (!u.resend.empty() && mono_ms_ - u.offline_since_ms < kResendRetentionMs) return;
+  if (u.resend && mono_ms_ - u.offline_since_ms < kResendRetentionMs) return;
   users_.erase(u.name);
 }
 
@@ -38,9 +38,8 @@ void Shard::sweep_offline_users() {
   for (auto it = users_.begin(); it != users_.end();) {
     User& u = *it->second;
     ++it;  // maybe_forget_user may erase u
-    if (u.sessions.empty() && !u.resend.empty() &&
-        mono_ms_ - u.offline_since_ms >= kResendRetentionMs) {
-      u.resend.clear();
+    if (u.sessions.empty() && u.resend && mono_ms_ - u.offline_since_ms >= kResendRetentionMs) {
+      u.resend.reset();
       maybe_forget_user(u);
     }
   }
@@ -115,32 +114,40 @@ void Shard::user_whisper(Mail& m) {
 }
 
 void Shard::on_whisper_done(Mail& m) {
-  User& u = *m.user_ref;
-  --u.pending_sends;
-  Frame answer;
-  bool delivered = m.n1 != 0;
-  if (!delivered) {
-    answer = encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNoSuchUser, "user is not online"});
-    if (m.client_id != 0) u.resend[m.client_id].erase(m.req);
-  } else {
-    answer = encode_frame(proto::Ack{m.req, m.n1, m.n2});
-    if (m.client_id != 0) u.resend[m.client_id].complete(m.req, m.n1, m.n2);
-    // The sender's other sessions see what it said (a whisper to oneself
-    // already reached them through the recipient's side).
-    if (!m.flag) {
-      for (uint32_t slot : u.sessions) {
-        Session& s = sessions_[slot];
-        if (addr_of(s) != m.addr) send(s, m.frame);
-      }
+  if (m.n1 == 0) {
+    finish_send(m,
+                encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNoSuchUser, "user is not online"}),
+                false);
+    return;
+  }
+  // The sender's other sessions see what it said (a whisper to oneself
+  // already reached them through the recipient's side).
+  if (!m.flag) {
+    for (uint32_t slot : m.user_ref->sessions) {
+      Session& s = sessions_[slot];
+      if (addr_of(s) != m.addr) send(s, m.frame);
     }
   }
+  finish_send(m, encode_frame(proto::Ack{m.req, m.n1, m.n2}), true);
+}
+
+void Shard::finish_send(Mail& m, Frame answer, bool accepted) {
+  User& u = *m.user_ref;
+  --u.pending_sends;
   bool remote = m.from != index_;
   if (Session* s = session_at(m.addr)) {
     send(*s, answer);
     if (remote) complete_inflight(*s);
   }
-  if (m.client_id != 0 && !u.resend_waiters.empty()) {
-    std::erase_if(u.resend_waiters, [&](const User::Waiter& w) {
+  if (m.client_id != 0 && u.resend) {
+    // Remember an ACK for repeats; forget a refusal (judged afresh).
+    ResendCache& cache = u.resend->caches[m.client_id];
+    if (accepted) {
+      cache.complete(m.req, m.n1, m.n2);
+    } else {
+      cache.erase(m.req);
+    }
+    std::erase_if(u.resend->waiters, [&](const ResendBook::Waiter& w) {
       if (w.client_id != m.client_id || w.req != m.req) return false;
       if (Session* s = session_at(w.addr)) {
         send(*s, answer);
