@@ -183,6 +183,6 @@ int main(int argc, char** argv) {
     f << json << "\n";
     if (!f) std::cerr << "chatbench: cannot write " << opt.json_file << "\n";
   }
-  std::cout << json << std::endl;
+  std::cout << chat::bench::format_summary(plan, *result) << json << std::endl;
   return result->workers_lost > 0 || result->setup->established == 0 ? 1 : 0;
 }

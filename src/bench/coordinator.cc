@@ -294,6 +294,8 @@ void Coordinator::run_round(size_t r, RunResult& result) {
   char rate[32];
   std::snprintf(rate, sizeof rate, "%.3f", rr.rate);
   broadcast("ROUND " + std::to_string(r + 1) + " " + rate + " " + std::to_string(rr.seconds));
+  gather("ARMED", kReplySlackS);
+  broadcast("GO");
   gather("ACKED", rr.seconds + opt_.drain_s + kReplySlackS);
 
   // expected = sum over rooms of (messages accepted x members) - each

@@ -184,6 +184,61 @@ std::string format_us(uint64_t us) {
   return buf;
 }
 
+std::string format_summary(const Plan& plan, const RunResult& r) {
+  const Options& o = plan.options();
+  auto rounds = make_stats();
+  uint64_t expected = 0;
+  uint64_t lost = 0;
+  for (const auto& rr : r.rounds) {
+    rounds->merge(*rr.stats);
+    expected += rr.expected;
+    lost += lost_of(*rr.stats, rr.expected);
+  }
+  uint32_t requested =
+      plan.round_count() > 0 ? plan.round_users(plan.round_count() - 1) : plan.users();
+  char buf[512];
+  std::string out;
+  std::snprintf(buf, sizeof buf, "%s/%s: %llu of %u connections established, %llu failed\n",
+                std::string(scenario_name(o.scenario)).c_str(),
+                std::string(target_name(o.target)).c_str(),
+                static_cast<unsigned long long>(r.setup->established), requested,
+                static_cast<unsigned long long>(r.setup->failed.total()));
+  out += buf;
+  if (o.scenario == Scenario::kConnect) {
+    const Histogram& h = r.setup->login_us;
+    out += "  login latency p50 " + format_us(h.percentile(0.5)) + ", p99 " +
+           format_us(h.percentile(0.99)) + ", max " + format_us(h.max()) + "\n";
+    if (r.server_rss_bytes_per_conn) {
+      std::snprintf(buf, sizeof buf, "  server RSS %.0f B/connection\n",
+                    *r.server_rss_bytes_per_conn);
+      out += buf;
+    }
+    if (r.kernel_bytes_per_conn) {
+      std::snprintf(buf, sizeof buf, "  kernel %.0f B/connection (both ends)\n",
+                    *r.kernel_bytes_per_conn);
+      out += buf;
+    }
+    return out;
+  }
+  std::snprintf(
+      buf, sizeof buf,
+      "  published %llu (acked %llu, refused %llu, skipped %llu), delivered %llu of "
+      "%llu expected: lost %llu, duplicates %llu, out of order %llu, gaps %llu\n",
+      static_cast<unsigned long long>(rounds->sent), static_cast<unsigned long long>(rounds->acked),
+      static_cast<unsigned long long>(rounds->refused),
+      static_cast<unsigned long long>(rounds->skipped),
+      static_cast<unsigned long long>(rounds->delivered), static_cast<unsigned long long>(expected),
+      static_cast<unsigned long long>(lost), static_cast<unsigned long long>(rounds->duplicates),
+      static_cast<unsigned long long>(rounds->out_of_order),
+      static_cast<unsigned long long>(rounds->gaps));
+  out += buf;
+  const Histogram& h = rounds->latency_us;
+  out += "  latency p50 " + format_us(h.percentile(0.5)) + ", p99 " +
+         format_us(h.percentile(0.99)) + ", p99.9 " + format_us(h.percentile(0.999)) + ", max " +
+         format_us(h.max()) + "\n";
+  return out;
+}
+
 std::string format_json(const Plan& plan, const RunResult& r) {
   const Options& o = plan.options();
   auto rounds = make_stats();

@@ -42,6 +42,8 @@ struct RunResult {
 
 // The JSON object (one line, no newline).
 std::string format_json(const Plan& plan, const RunResult& r);
+// A few lines for people (ending in a newline).
+std::string format_summary(const Plan& plan, const RunResult& r);
 
 // Fraction of work that failed in a round: (sends refused or unconfirmed +
 // deliveries lost) / (sends + deliveries expected).

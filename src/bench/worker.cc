@@ -132,8 +132,10 @@ void Worker::handle_command(std::string_view line) {
   if (w[0] == "SETUP" && w.size() == 2) {
     start_setup(to_num<uint32_t>(w[1]));
   } else if (w[0] == "ROUND" && w.size() == 4) {
-    start_round(to_num<uint32_t>(w[1]), std::strtod(std::string(w[2]).c_str(), nullptr),
-                std::strtod(std::string(w[3]).c_str(), nullptr));
+    arm_round(to_num<uint32_t>(w[1]), std::strtod(std::string(w[2]).c_str(), nullptr),
+              std::strtod(std::string(w[3]).c_str(), nullptr));
+  } else if (w[0] == "GO") {
+    start_sending();
   } else if (w[0] == "END") {
     measuring_ = false;
     phase_ = Phase::kIdle;
@@ -177,8 +179,7 @@ void Worker::start_setup(uint32_t active) {
   phase_ = Phase::kSetup;
 }
 
-void Worker::start_round(uint32_t round, double total_rate, double seconds) {
-  int64_t now = mono_us();
+void Worker::arm_round(uint32_t round, double total_rate, double seconds) {
   round_ = round;
   measuring_ = true;
   senders_.clear();
@@ -215,9 +216,16 @@ void Worker::start_round(uint32_t round, double total_rate, double seconds) {
   }
   attempted_ = 0;
   next_sender_ = 0;
-  round_start_us_ = now;
+  round_seconds_ = seconds;
   round_cpu_start_us_ = self_cpu_us();
-  send_end_us_ = now + static_cast<int64_t>(seconds * 1e6);
+  phase_ = Phase::kIdle;
+  control_.write_line("ARMED");
+}
+
+void Worker::start_sending() {
+  int64_t now = mono_us();
+  round_start_us_ = now;
+  send_end_us_ = now + static_cast<int64_t>(round_seconds_ * 1e6);
   phase_ = Phase::kSending;
   if (window_mode_) {
     for (uint32_t i : senders_) refill(clients_[i]);

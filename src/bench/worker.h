@@ -4,7 +4,8 @@
 //
 //   coordinator -> worker            worker -> coordinator
 //   SETUP <active users>             READY <stats>          (all of them up or failed)
-//   ROUND <n> <total rate> <secs>    ACKED <rooms...>       (sending over, sends confirmed)
+//   ROUND <n> <total rate> <secs>    ARMED                  (counting round n's deliveries)
+//   GO                               ACKED <rooms...>       (sending over, sends confirmed)
 //   END                              ROUND <stats>          (the round's counts)
 //   CLOSE                            FINAL <stats>          (then the process exits)
 //                                    PROG <counters>        (four times a second)
@@ -45,7 +46,10 @@ class Worker final : public EngineHandler, public DriverSink {
   // commands
   void handle_command(std::string_view line);
   void start_setup(uint32_t active);
-  void start_round(uint32_t round, double total_rate, double seconds);
+  // A round starts in two steps, so that no worker sends before every worker
+  // counts the round's deliveries.
+  void arm_round(uint32_t round, double total_rate, double seconds);
+  void start_sending();
   void stop_sending();
   void start_close();
   void report(std::string_view kind, bool with_rss);
@@ -111,6 +115,7 @@ class Worker final : public EngineHandler, public DriverSink {
   bool measuring_ = false;
   bool window_mode_ = false;  // rate 0: as fast as the window allows
   double local_rate_ = 0;     // sends per second for this worker
+  double round_seconds_ = 0;
   int64_t round_start_us_ = 0;
   int64_t round_cpu_start_us_ = 0;
   int64_t send_end_us_ = 0;
