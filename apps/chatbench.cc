@@ -18,6 +18,9 @@ namespace {
 
 using chat::bench::Options;
 
+// Descriptors a worker needs besides its connections (epoll, control, stdio).
+constexpr uint64_t kReservedFds = 32;
+
 constexpr const char* kDescription =
     R"(chatbench: load generator for chatd and, side by side, Redis, MQTT and NATS.
 
@@ -173,6 +176,15 @@ int main(int argc, char** argv) {
 
   raise_fd_limit();
   chat::bench::Plan plan(opt);
+  // Each worker holds its share of the connections plus a few files of its own.
+  rlimit rl{};
+  uint64_t per_proc = (plan.users() + static_cast<uint64_t>(opt.procs) - 1) / opt.procs;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      per_proc + kReservedFds > rl.rlim_cur) {
+    return fail(std::to_string(plan.users()) + " connections need " + std::to_string(per_proc) +
+                " descriptors per process, over the open-files limit of " +
+                std::to_string(rl.rlim_cur) + ": spread them with --procs");
+  }
   chat::bench::Coordinator coordinator(plan);
   auto result = coordinator.run();
   if (!result) return fail(result.status().message());
