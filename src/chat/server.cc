@@ -72,7 +72,8 @@ void Server::wait() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
-  threads_.clear();
+  // threads_ is kept: ready() reads it from the metrics thread, which runs
+  // until after wait() returns.
 }
 
 }  // namespace chat
