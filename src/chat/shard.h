@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -145,6 +146,14 @@ class Shard final : public net::LoopHandler {
   RoomLink* find_link(Session& s, std::string_view room);
   void join_room(Session& s, std::string_view room, uint32_t req, bool reply);
   void unlink_room(Session& s, size_t link_index);
+  // An error reply, in its turn (pauses while earlier replies are due).
+  FrameAction answer_error(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text);
+  // The checks a SAY or WHISPER passes before it goes to `target`: reply
+  // order, resend memory, membership of *room (SAY only), rate. Returns the
+  // action when the request ends here; nullopt when it goes on, its token
+  // taken and its resend entry started.
+  std::optional<FrameAction> admit_send(Session& s, uint32_t req, uint32_t target,
+                                        const std::string_view* room);
   enum class ResendAnswer : uint8_t { kNew, kAnswered, kPaused };
   // A repeat of a SAY/WHISPER this (user, client_id) already sent gets the
   // original ACK, or waits for it while the original is in flight.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -186,15 +187,11 @@ void Shard::unlink_room(Session& s, size_t i) {
 Shard::FrameAction Shard::handle_join(Session& s, proto::Payload payload) {
   auto d = proto::decode_join(payload);
   if (!d.ok()) {
-    if (!may_send_to(s, index_)) return FrameAction::kPaused;
-    send_error(s, d.error.req, d.error.code, d.error.reason);
-    return FrameAction::kContinue;
+    return answer_error(s, d.error.req, d.error.code, d.error.reason);
   }
   bool member = find_link(s, d.msg.room) != nullptr;
   if (!member && s.rooms.size() >= cfg_.max_rooms) {
-    if (!may_send_to(s, index_)) return FrameAction::kPaused;
-    send_error(s, d.msg.req, ErrorCode::kTooManyRooms, "in too many rooms");
-    return FrameAction::kContinue;
+    return answer_error(s, d.msg.req, ErrorCode::kTooManyRooms, "in too many rooms");
   }
   if (!may_send_to(s, owner_of(d.msg.room))) return FrameAction::kPaused;
   join_room(s, d.msg.room, d.msg.req, /*reply=*/true);
@@ -249,17 +246,17 @@ Shard::ResendAnswer Shard::answer_from_resend_cache(Session& s, uint32_t req) {
   return ResendAnswer::kAnswered;
 }
 
-Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
-  auto d = proto::decode_say(payload, proto::DecodeLimits{cfg_.max_body});
-  if (!d.ok()) {
-    if (!may_send_to(s, index_)) return FrameAction::kPaused;
-    send_error(s, d.error.req, d.error.code, d.error.reason);
-    return FrameAction::kContinue;
-  }
-  const proto::Say& say = d.msg;
-  uint32_t target = owner_of(say.room);
+Shard::FrameAction Shard::answer_error(Session& s, uint32_t req, ErrorCode code,
+                                       std::string_view text) {
+  if (!may_send_to(s, index_)) return FrameAction::kPaused;
+  send_error(s, req, code, text);
+  return FrameAction::kContinue;
+}
+
+std::optional<Shard::FrameAction> Shard::admit_send(Session& s, uint32_t req, uint32_t target,
+                                                    const std::string_view* room) {
   if (!may_send_to(s, target)) return FrameAction::kPaused;
-  switch (answer_from_resend_cache(s, say.req)) {
+  switch (answer_from_resend_cache(s, req)) {
     case ResendAnswer::kAnswered:
       return FrameAction::kContinue;
     case ResendAnswer::kPaused:
@@ -267,20 +264,30 @@ Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
     case ResendAnswer::kNew:
       break;
   }
-  if (find_link(s, say.room) == nullptr) {
-    if (!may_send_to(s, index_)) return FrameAction::kPaused;
-    send_error(s, say.req, ErrorCode::kNotInRoom, "not in that room");
-    return FrameAction::kContinue;
+  if (room != nullptr && find_link(s, *room) == nullptr) {
+    return answer_error(s, req, ErrorCode::kNotInRoom, "not in that room");
   }
   if (!s.bucket.try_take(mono_ms_, cfg_.rate, cfg_.burst)) {
     if (!may_send_to(s, index_)) return FrameAction::kPaused;
     stats_.rate_limited.add();
-    send_error(s, say.req, ErrorCode::kRateLimited, "sending too fast");
+    send_error(s, req, ErrorCode::kRateLimited, "sending too fast");
     return FrameAction::kContinue;
   }
   User& u = *s.user;
-  if (s.client_id != 0) resend_cache_for(u, s.client_id).start(say.req)->owner_loop = target;
+  if (s.client_id != 0) resend_cache_for(u, s.client_id).start(req)->owner_loop = target;
   ++u.pending_sends;
+  return std::nullopt;
+}
+
+Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
+  auto d = proto::decode_say(payload, proto::DecodeLimits{cfg_.max_body});
+  if (!d.ok()) {
+    return answer_error(s, d.error.req, d.error.code, d.error.reason);
+  }
+  const proto::Say& say = d.msg;
+  uint32_t target = owner_of(say.room);
+  if (auto done = admit_send(s, say.req, target, &say.room)) return *done;
+  User& u = *s.user;
   Mail m;
   m.kind = MailKind::kSay;
   m.addr = addr_of(s);
@@ -299,30 +306,12 @@ Shard::FrameAction Shard::handle_say(Session& s, proto::Payload payload) {
 Shard::FrameAction Shard::handle_whisper(Session& s, proto::Payload payload) {
   auto d = proto::decode_whisper(payload, proto::DecodeLimits{cfg_.max_body});
   if (!d.ok()) {
-    if (!may_send_to(s, index_)) return FrameAction::kPaused;
-    send_error(s, d.error.req, d.error.code, d.error.reason);
-    return FrameAction::kContinue;
+    return answer_error(s, d.error.req, d.error.code, d.error.reason);
   }
   const proto::Whisper& w = d.msg;
   uint32_t target = owner_of(w.to);
-  if (!may_send_to(s, target)) return FrameAction::kPaused;
-  switch (answer_from_resend_cache(s, w.req)) {
-    case ResendAnswer::kAnswered:
-      return FrameAction::kContinue;
-    case ResendAnswer::kPaused:
-      return FrameAction::kPaused;
-    case ResendAnswer::kNew:
-      break;
-  }
-  if (!s.bucket.try_take(mono_ms_, cfg_.rate, cfg_.burst)) {
-    if (!may_send_to(s, index_)) return FrameAction::kPaused;
-    stats_.rate_limited.add();
-    send_error(s, w.req, ErrorCode::kRateLimited, "sending too fast");
-    return FrameAction::kContinue;
-  }
+  if (auto done = admit_send(s, w.req, target, nullptr)) return *done;
   User& u = *s.user;
-  if (s.client_id != 0) resend_cache_for(u, s.client_id).start(w.req)->owner_loop = target;
-  ++u.pending_sends;
   Mail m;
   m.kind = MailKind::kWhisper;
   m.addr = addr_of(s);
@@ -340,9 +329,7 @@ Shard::FrameAction Shard::handle_whisper(Session& s, proto::Payload payload) {
 Shard::FrameAction Shard::handle_who(Session& s, proto::Payload payload) {
   auto d = proto::decode_who(payload);
   if (!d.ok()) {
-    if (!may_send_to(s, index_)) return FrameAction::kPaused;
-    send_error(s, d.error.req, d.error.code, d.error.reason);
-    return FrameAction::kContinue;
+    return answer_error(s, d.error.req, d.error.code, d.error.reason);
   }
   uint32_t target = owner_of(d.msg.room);
   if (!may_send_to(s, target)) return FrameAction::kPaused;
