@@ -181,7 +181,7 @@ class TmuxSession {
   std::vector<std::string> capture();
   std::string capture_text();
   // Waits until the screen contains `text`; fails the test with the screen if not.
-  void wait_for(const std::string& text, Ms timeout = kDefaultWait,
+  void wait_for(const std::string& text, Ms timeout = Ms(10000),
                 const SrcLoc& loc = SrcLoc::current());
   bool alive();
 

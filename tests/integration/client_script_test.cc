@@ -204,7 +204,7 @@ TEST_P(ClientScriptTest, LingerKeepsListeningAfterTheInputEnds) {
   auto bob = login("bob");
   bob->join("r");
   ChatProcess ana("ana");
-  ASSERT_TRUE(ana.start_script("127.0.0.1:" + std::to_string(port()), "ana", {"--linger", "3000"}));
+  ASSERT_TRUE(ana.start_script("127.0.0.1:" + std::to_string(port()), "ana", {"--linger", "5000"}));
   ana.send_line("/join r");
   ana.close_input();
   ana.take_event("joined", {{"room", "r"}});
@@ -216,12 +216,15 @@ TEST_P(ClientScriptTest, LingerKeepsListeningAfterTheInputEnds) {
 TEST_P(ClientScriptTest, TheLobbyIsFollowedWithoutJoining) {
   start_server({{"lobby", "lobby"}});
   auto ana = chat("ana");
-  auto bob = chat("bob");
-  bob->send_line("/join lobby");
-  bob->send_line("hello everyone");
+  auto bob = login("bob");
+  // The server joins a new session to the lobby asynchronously: talk once ana is in.
+  bob->wait_member("lobby", "ana");
+  bob->say("lobby", "hello everyone");
   JsonValue m = ana->take_event("message", {{"room", "lobby"}, {"from", "bob"}});
   EXPECT_EQ(m.str("body"), "hello everyone");
-  finish(*bob);
+  // From then on the lobby is one of her rooms: plain text goes there.
+  ana->send_line("hello bob");
+  EXPECT_EQ(bob->expect_event<proto::Message>()->body, "hello bob");
   finish(*ana);
 }
 
