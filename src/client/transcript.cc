@@ -114,8 +114,10 @@ void Transcript::apply(const ClientEvent& event, uint64_t now_ms) {
           error("connection lost: " + e.reason, now_ms);
         } else if constexpr (std::is_same_v<T, ReconnectingEvent>) {
           std::string of = e.max_attempts == 0 ? "" : "/" + std::to_string(e.max_attempts);
+          // The first attempt follows "connection lost"; later ones say why the last failed.
+          std::string why = e.attempt > 1 && !e.reason.empty() ? ": " + e.reason : "";
           info("reconnecting to " + e.server + " in " + seconds_text(e.delay_ms) + " (attempt " +
-                   std::to_string(e.attempt) + of + ")",
+                   std::to_string(e.attempt) + of + ")" + why,
                now_ms);
         } else if constexpr (std::is_same_v<T, ReconnectedEvent>) {
           info("reconnected", now_ms);
