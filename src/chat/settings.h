@@ -54,6 +54,7 @@ struct Settings {
   uint32_t shutdown_grace = 5;      // seconds: flush time on shutdown
   std::string log_level = "info";   // trace|debug|info|warn|error|critical|off
   std::string log_format = "text";  // text|json
+  std::string config;               // the TOML file read ("" = none); a flag only
   // Metrics/health HTTP endpoint, HOST:PORT as given; "" = off. http_host
   // and http_port are parsed from it. http_set: it came from the file or a
   // flag (apps/chatd then treats a failure to bind it as fatal; the default
@@ -62,7 +63,6 @@ struct Settings {
   std::string http_host = "127.0.0.1";
   uint16_t http_port = 7001;
   bool http_set = false;
-  std::string config;               // the TOML file read ("" = none); a flag only
 };
 
 // Parses the command line (argv[0] is the program name) and the config file
