@@ -46,6 +46,14 @@ int decode_status(int status) {
 
 std::string chat_binary() { return std::string(CHATD_BUILD_DIR) + "/chat"; }
 
+TempPath::TempPath(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  path_ =
+      "/tmp/chat-it-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" + tag;
+}
+
+TempPath::~TempPath() { ::unlink(path_.c_str()); }
+
 std::string make_client_token(const std::string& sub, const std::string& secret) {
   jwt_t* jwt = nullptr;
   if (jwt_new(&jwt) != 0) return "";

@@ -27,6 +27,20 @@ namespace chat::itest {
 // The chat binary under test.
 std::string chat_binary();
 
+// A file name under /tmp unique to this process and `tag`, removed (if it
+// exists) when this goes out of scope, whatever the test's outcome.
+class TempPath {
+ public:
+  explicit TempPath(const std::string& tag);
+  ~TempPath();
+  TempPath(const TempPath&) = delete;
+  TempPath& operator=(const TempPath&) = delete;
+  const std::string& str() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // An HS256 JWT for `sub`, valid for an hour (empty if libjwt fails).
 std::string make_client_token(const std::string& sub, const std::string& secret);
 

@@ -158,7 +158,8 @@ TEST_P(ClientScriptTest, ErrorsAreEvents) {
 
 TEST_P(ClientScriptTest, ScriptFromAFileEndsWhenEverythingIsAcknowledged) {
   start_server();
-  const std::string path = "/tmp/chat-it-script-" + std::to_string(::getpid()) + ".txt";
+  TempPath script("script.txt");
+  const std::string& path = script.str();
   {
     std::ofstream f(path);
     f << "/join r\n";
@@ -172,7 +173,6 @@ TEST_P(ClientScriptTest, ScriptFromAFileEndsWhenEverythingIsAcknowledged) {
   ASSERT_TRUE(ana.start(
       {"--server", "127.0.0.1:" + std::to_string(port()), "--user", "ana", "--script", path}));
   EXPECT_EQ(ana.wait_exit(Ms(15000)), 0) << ana.stderr_text();
-  ::unlink(path.c_str());
   auto acks = ana.all("ack");
   ASSERT_EQ(acks.size(), 31u);
   for (size_t i = 0; i < acks.size(); ++i) EXPECT_EQ(num(acks[i], "id"), i + 1);
@@ -231,14 +231,14 @@ TEST_P(ClientScriptTest, TheLobbyIsFollowedWithoutJoining) {
 TEST_P(ClientScriptTest, TokenFromAFile) {
   const std::string secret = "client-it-secret-0123456789";
   start_server({{"jwt-secret", secret}});
-  const std::string path = "/tmp/chat-it-token-" + std::to_string(::getpid());
+  TempPath token_file("token");
+  const std::string& path = token_file.str();
   {
     std::ofstream f(path);
     f << make_client_token("ana", secret) << "\n";
   }
   auto ana = chat("ana", {"--token-file", path});
   finish(*ana);
-  ::unlink(path.c_str());
 
   ChatProcess bad("bad");
   ASSERT_TRUE(bad.start_script(server_address(), "ana", {"--token", "not-a-jwt"}));

@@ -22,14 +22,13 @@ std::string read_all(const std::string& path) {
 TEST_P(ClientTuiTest, JoinSendReceiveResizeQuit) {
   if (::system("command -v tmux >/dev/null 2>&1") != 0) GTEST_SKIP() << "tmux is not installed";
   start_server();
-  const std::string status_file =
-      "/tmp/chat-it-tui-" + std::to_string(::getpid()) + "-" + std::to_string(port()) + ".exit";
-  ::unlink(status_file.c_str());
+  TempPath status("tui.exit");
+  TempPath errors("tui.stderr");
+  const std::string& status_file = status.str();
   // The exit status lands in a file: the pane is gone once chat exits.
   const std::string command = "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen " + chat_binary() +
-                              " --server 127.0.0.1:" + std::to_string(port()) +
-                              " --user ana 2>/tmp/chat-it-tui-stderr-" +
-                              std::to_string(::getpid()) + "; echo $? > " + status_file;
+                              " --server 127.0.0.1:" + std::to_string(port()) + " --user ana 2>" +
+                              errors.str() + "; echo $? > " + status_file;
   TmuxSession tmux;
   ASSERT_TRUE(tmux.start(command, 100, 30));
   tmux.wait_for("online");
@@ -82,10 +81,7 @@ TEST_P(ClientTuiTest, JoinSendReceiveResizeQuit) {
   while (Clock::now() < deadline && read_all(status_file).empty()) {
     std::this_thread::sleep_for(Ms(50));
   }
-  EXPECT_EQ(read_all(status_file), "0\n")
-      << "stderr: " << read_all("/tmp/chat-it-tui-stderr-" + std::to_string(::getpid()));
-  ::unlink(status_file.c_str());
-  ::unlink(("/tmp/chat-it-tui-stderr-" + std::to_string(::getpid())).c_str());
+  EXPECT_EQ(read_all(status_file), "0\n") << "stderr: " << read_all(errors.str());
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, ClientTuiTest, ::testing::Values(2), ThreadsParamName);
