@@ -35,7 +35,7 @@ std::string_view close_reason_label(size_t reason) {
   return "unknown";
 }
 
-ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms) {
+ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms, bool with_process) {
   ServerSnapshot s;
   s.connections = source.open_connections;
   s.max_connections = source.max_connections;
@@ -75,7 +75,9 @@ ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms) 
     loop.iteration.add(st->loop_iteration);
     s.loops.push_back(std::move(loop));
   }
-  if (auto p = metrics::read_process_stats()) s.process = *p;
+  if (with_process) {
+    if (auto p = metrics::read_process_stats()) s.process = *p;
+  }
   return s;
 }
 
@@ -107,7 +109,7 @@ Verdict check_ready(const ServerSnapshot& s) {
 void install_metrics_routes(metrics::HttpServer& http, const Server& server, std::string version,
                             Clock* clock) {
   // One snapshot per request, taken on the HTTP thread.
-  auto snapshot = [&server, version = std::move(version), clock] {
+  auto snapshot = [&server, version = std::move(version), clock](bool with_process = true) {
     MetricsSource src;
     src.shards = server.shard_stats();
     src.open_connections = server.open_connections();
@@ -115,7 +117,7 @@ void install_metrics_routes(metrics::HttpServer& http, const Server& server, std
     src.ready = server.ready();
     src.shutting_down = server.shutting_down();
     src.version = version;
-    return take_snapshot(src, clock->mono_ms());
+    return take_snapshot(src, clock->mono_ms(), with_process);
   };
   http.handle("/metrics", [snapshot](const metrics::HttpRequest&) {
     return metrics::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
@@ -125,11 +127,11 @@ void install_metrics_routes(metrics::HttpServer& http, const Server& server, std
     return metrics::HttpResponse{200, "application/json", render_stats_json(snapshot())};
   });
   http.handle("/healthz", [snapshot](const metrics::HttpRequest&) {
-    Verdict v = check_health(snapshot());
+    Verdict v = check_health(snapshot(false));
     return metrics::HttpResponse{v.ok ? 200 : 503, "text/plain; charset=utf-8", std::move(v.text)};
   });
   http.handle("/readyz", [snapshot](const metrics::HttpRequest&) {
-    Verdict v = check_ready(snapshot());
+    Verdict v = check_ready(snapshot(false));
     return metrics::HttpResponse{v.ok ? 200 : 503, "text/plain; charset=utf-8", std::move(v.text)};
   });
 }

@@ -81,7 +81,10 @@ struct ServerSnapshot {
 };
 
 // now_mono_ms: the clock the loops stamp last_iteration_mono_ms with.
-ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms);
+// with_process: also read /proc/self (the health probes skip it: with many
+// connections, counting descriptors is the costly part of a snapshot).
+ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms,
+                             bool with_process = true);
 
 std::string render_prometheus(const ServerSnapshot& s);
 std::string render_stats_json(const ServerSnapshot& s);

@@ -96,6 +96,7 @@ TEST_F(MetricsViewTest, SnapshotSumsTheLoops) {
   EXPECT_EQ(s.loops[1].iteration.count(), 2u);
   ASSERT_TRUE(s.process.has_value());
   EXPECT_GT(s.process->resident_bytes, 0u);
+  EXPECT_FALSE(take_snapshot(source(), kNowMs, false).process.has_value());
 }
 
 TEST_F(MetricsViewTest, PrometheusTextHasEveryFigure) {
