@@ -33,6 +33,8 @@ Scenarios:
            --server-pid, server and kernel memory per connection.
   fanout   --subs subscribers in one room (topic), --pubs publishers at a total
            --rate messages/s (0 = as fast as --window allows) for --duration s.
+           (chat takes SAY only from members: publishers join the room too, but
+           are not counted as subscribers.)
   pairs    --conns users; at a total --rate a random user sends privately to a
            random other user (chat: WHISPER; peers: publish to that user's topic).
   steps    stepped load: for each count in --steps, that many users (in rooms
@@ -102,7 +104,8 @@ int main(int argc, char** argv) {
   app.add_option("--payload", opt.payload, "Message body size in bytes (at least the header)")
       ->default_val(64);
   app.add_option("--server-pid", pids,
-                 "PID[,PID...] of the server process(es): report its VmRSS growth per connection")
+                 "PID[,PID...] of the server process(es): report their VmRSS growth per "
+                 "connection and their CPU time")
       ->default_str("");
   app.add_option("--json", opt.json_file, "Also write the JSON result to FILE");
   app.add_option("--conns", opt.conns, "Connections (connect: default 1000; pairs: users, 1000)");
