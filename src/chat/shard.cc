@@ -310,6 +310,13 @@ void Shard::finish_if_eof(Session& s) {
 
 void Shard::send(Session& s, Frame frame) {
   if (s.state == SessionState::kClosing || s.state == SessionState::kFree) return;
+  if (s.out.bytes() + frame.size() > cfg_.max_outbound && !s.write_blocked) {
+    // One iteration can queue more than max_outbound for a reader that
+    // keeps up (a burst of pipelined SAYs): let its socket take what it
+    // will before judging it.
+    write_queued(s, cfg_.max_outbound);
+    if (s.state == SessionState::kClosing) return;  // the write failed
+  }
   if (s.out.bytes() + frame.size() > cfg_.max_outbound) {
     // Slow consumer: drop what it has not taken, tell it why (best effort)
     // and close, without holding up anyone else.
@@ -340,10 +347,7 @@ void Shard::send_error_and_close(Session& s, uint32_t req, proto::ErrorCode code
   close_session(s, reason);
 }
 
-void Shard::flush(Session& s) {
-  s.dirty = false;
-  if (s.state == SessionState::kFree || s.fd < 0) return;
-  size_t budget = kWriteBudgetBytes;
+void Shard::write_queued(Session& s, size_t budget) {
   struct iovec iov[kMaxIovecs];
   while (!s.out.empty() && !s.write_blocked && budget > 0) {
     int n = s.out.fill_iovec(iov, kMaxIovecs);
@@ -360,8 +364,15 @@ void Shard::flush(Session& s) {
       s.out.clear(chunks_);
       close_session(s, CloseReason::kPeer);
       s.close_now = true;
+      return;
     }
   }
+}
+
+void Shard::flush(Session& s) {
+  s.dirty = false;
+  if (s.state == SessionState::kFree || s.fd < 0) return;
+  write_queued(s, kWriteBudgetBytes);
   if (!s.out.empty() && !s.write_blocked && !s.dirty && !s.close_now) {
     s.dirty = true;  // budget spent: continue next iteration
     dirty_.push_back(s.slot);

@@ -104,6 +104,9 @@ class Shard final : public net::LoopHandler {
   void send_error_and_close(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text,
                             CloseReason reason);
   void flush(Session& s);
+  // Writes queued output until the socket is full, the queue is empty or
+  // `budget` bytes went out. A write error closes the session.
+  void write_queued(Session& s, size_t budget);
   void close_session(Session& s, CloseReason reason);
   void end_session(Session& s);
   void release_slot(Session& s);
