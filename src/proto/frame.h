@@ -12,18 +12,18 @@
 namespace chat::proto {
 
 enum class FrameStatus : uint8_t {
-  kNeedMore,   // `in` holds less than one whole frame; nothing consumed
-  kFrame,      // one whole frame decoded
-  kBadFrame,   // wrong magic or version: the stream cannot be trusted
-  kTooLarge,   // announced length > max_frame (checked before any payload)
+  kNeedMore,  // `in` holds less than one whole frame; nothing consumed
+  kFrame,     // one whole frame decoded
+  kBadFrame,  // wrong magic or version: the stream cannot be trusted
+  kTooLarge,  // announced length > max_frame (checked before any payload)
 };
 
 struct FrameView {
   FrameStatus status = FrameStatus::kNeedMore;
   uint8_t type = 0;
-  uint32_t length = 0;                 // announced payload length (valid once 8 bytes seen)
-  std::span<const uint8_t> payload;    // points into `in`; valid while `in` is
-  size_t frame_bytes = 0;              // header + payload, when status == kFrame
+  uint32_t length = 0;               // announced payload length (valid once 8 bytes seen)
+  std::span<const uint8_t> payload;  // points into `in`; valid while `in` is
+  size_t frame_bytes = 0;            // header + payload, when status == kFrame
 };
 
 // Decodes the first frame of `in`. Never reads past in.size(). Judges magic,
