@@ -216,7 +216,7 @@ bool RateLimitedLog::admit(uint64_t now_ms, std::string_view key) {
 
 bool RateLimitedLog::log(uint64_t now_ms, std::string_view key, spdlog::level::level_enum level,
                          std::string_view msg) {
-  if (!admit(now_ms, key)) return false;
+  if (!target()->should_log(level) || !admit(now_ms, key)) return false;
   target()->log(level, "{}", msg);
   return true;
 }

@@ -69,7 +69,9 @@ class RateLimitedLog {
   template <class... Args>
   bool logf(uint64_t now_ms, std::string_view key, spdlog::level::level_enum level,
             spdlog::format_string_t<Args...> fmt, Args&&... args) {
-    if (!admit(now_ms, key)) return false;
+    // A level that is off neither writes nor counts (no summary of lines
+    // that would not have been written anyway).
+    if (!target()->should_log(level) || !admit(now_ms, key)) return false;
     target()->log(level, fmt, std::forward<Args>(args)...);
     return true;
   }

@@ -197,6 +197,24 @@ std::string render_prometheus(const ServerSnapshot& s) {
              "From a SAY's arrival to the write of its last copy on a loop.");
   out.histogram("chatd_delivery_latency_seconds", {}, s.delivery_latency);
 
+  // The busiest rooms only (at most kTopRooms label values; a room leaves
+  // these series when others overtake it).
+  out.family("chatd_room_messages_per_second", MetricType::kGauge,
+             "Messages sequenced per second in each of the busiest rooms (last second).");
+  for (const RoomTrafficEntry& r : s.top_rooms) {
+    out.sample("chatd_room_messages_per_second", {{"room", r.room}}, r.messages_per_second);
+  }
+  out.family("chatd_room_messages_total", MetricType::kCounter,
+             "Messages sequenced in each of the busiest rooms since it joined that list.");
+  for (const RoomTrafficEntry& r : s.top_rooms) {
+    out.sample("chatd_room_messages_total", {{"room", r.room}}, r.messages);
+  }
+  out.family("chatd_room_delivery_latency_seconds", MetricType::kHistogram,
+             "Delivery latency (as chatd_delivery_latency_seconds) in each of the busiest rooms.");
+  for (const RoomTrafficEntry& r : s.top_rooms) {
+    out.histogram("chatd_room_delivery_latency_seconds", {{"room", r.room}}, r.latency);
+  }
+
   out.family("chatd_loop_iteration_seconds", MetricType::kHistogram,
              "Busy time of one event-loop iteration, per loop.");
   for (size_t i = 0; i < s.loops.size(); ++i) {
@@ -278,6 +296,16 @@ std::string render_stats_json(const ServerSnapshot& s) {
   j.num("outbound_queue_bytes", s.outbound_bytes);
   j.num("outbound_queue_largest_bytes", s.outbound_largest);
   json_latency(j, "delivery_latency_seconds", s.delivery_latency);
+  j.open("top_rooms", '[');
+  for (const RoomTrafficEntry& r : s.top_rooms) {
+    j.open("", '{');
+    j.str("room", r.room);
+    j.num("messages_per_second", r.messages_per_second);
+    j.num("messages_total", r.messages);
+    json_latency(j, "delivery_latency_seconds", r.latency);
+    j.close('}');
+  }
+  j.close(']');
   j.open("loops", '[');
   for (size_t i = 0; i < s.loops.size(); ++i) {
     j.open("", '{');

@@ -42,7 +42,14 @@ ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms, 
   s.ready = source.ready;
   s.shutting_down = source.shutting_down;
   s.version = source.version;
+  std::vector<std::vector<RoomTrafficEntry>> owned;
+  std::vector<std::vector<RoomTrafficEntry>> fanned;
   for (const ShardStats* st : source.shards) {
+    {
+      std::lock_guard<std::mutex> lock(st->room_traffic.mu);
+      owned.push_back(st->room_traffic.owned);
+      fanned.push_back(st->room_traffic.fanned);
+    }
     s.accepted += st->accepted.value();
     s.refused_full += st->refused_full.value();
     for (size_t i = 0; i < s.closed.size(); ++i) s.closed[i] += st->closed[i].value();
@@ -75,6 +82,7 @@ ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms, 
     loop.iteration.add(st->loop_iteration);
     s.loops.push_back(std::move(loop));
   }
+  s.top_rooms = merge_room_traffic(owned, fanned, kTopRooms);
   if (with_process) {
     if (auto p = metrics::read_process_stats()) s.process = *p;
   }

@@ -36,6 +36,10 @@ class Server;
 // fails and chatd_loop_last_iteration_age_seconds shows it.
 inline constexpr uint64_t kLoopStallMs = 2000;
 
+// How many rooms the per-room metrics show (the label count stays bounded
+// however many rooms exist).
+inline constexpr size_t kTopRooms = 20;
+
 // What the snapshot needs besides the loops' stats (Server's accessors).
 struct MetricsSource {
   std::vector<const ShardStats*> shards;  // index = loop
@@ -72,6 +76,7 @@ struct ServerSnapshot {
   int64_t outbound_bytes = 0;
   int64_t outbound_largest = 0;  // the largest over the loops
   chat::metrics::LatencySnapshot delivery_latency;
+  std::vector<RoomTrafficEntry> top_rooms;  // the busiest, at most kTopRooms
   std::vector<LoopSnapshot> loops;
   uint32_t max_connections = 0;
   bool ready = false;

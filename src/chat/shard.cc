@@ -129,11 +129,13 @@ void Shard::accept_connections() {
         int victim = ::accept4(ctx_.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (victim >= 0) ::close(victim);
         spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        spdlog::warn("loop {}: out of file descriptors; refused a connection", index_);
+        conn_log_.logf(mono_ms_, "accept_emfile", spdlog::level::warn,
+                       "loop {}: out of file descriptors; refused a connection", index_);
         continue;
       }
       if (errno != EAGAIN && errno != EWOULDBLOCK) {  // EAGAIN: the backlog is empty
-        spdlog::warn("loop {}: accept: {}", index_, std::strerror(errno));
+        conn_log_.logf(mono_ms_, "accept", spdlog::level::warn, "loop {}: accept: {}", index_,
+                       std::strerror(errno));
       }
       return;
     }
@@ -181,7 +183,7 @@ Session* Shard::new_session(int fd) {
   ++open_sessions_;
   Status st = loop_.add(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, addr_of(s));
   if (!st) {
-    spdlog::warn("loop {}: {}", index_, st.message());
+    conn_log_.logf(mono_ms_, "watch", spdlog::level::warn, "loop {}: {}", index_, st.message());
     s.fd = -1;  // the caller closes it
     s.state = SessionState::kFree;
     --open_sessions_;
@@ -387,8 +389,13 @@ void Shard::flush(Session& s) {
 void Shard::close_session(Session& s, CloseReason reason) {
   if (s.state == SessionState::kClosing || s.state == SessionState::kFree) return;
   if (reason != CloseReason::kMigrated) {
-    spdlog::debug("loop {}: session {:x} closed: {}", index_, addr_of(s),
-                  close_reason_name(reason));
+    // A client's mistake is worth a line at info; ordinary ends, at debug.
+    const bool error = reason == CloseReason::kProtocol || reason == CloseReason::kSlowConsumer ||
+                       reason == CloseReason::kAuth || reason == CloseReason::kLimit;
+    conn_log_.logf(
+        mono_ms_, close_reason_name(reason), error ? spdlog::level::info : spdlog::level::debug,
+        "loop {}: session {:x}{}{} closed: {}", index_, addr_of(s), s.user != nullptr ? " of " : "",
+        s.user != nullptr ? s.user->name : "", close_reason_name(reason));
   }
   stats_.closed[static_cast<size_t>(reason)].add();
   bool was_live = s.state == SessionState::kLive;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/logging.h"
 #include "base/timing_wheel.h"
 #include "chat/auth.h"
 #include "chat/mail.h"
@@ -35,6 +36,9 @@
 namespace chat {
 
 class Shard;
+
+// Lines a second each kind of connection error may write to the log.
+inline constexpr uint32_t kConnLogLinesPerSecond = 10;
 
 // What every shard shares. Immutable after start, except the atomics.
 struct ServerContext {
@@ -114,7 +118,7 @@ class Shard final : public net::LoopHandler {
   void schedule_timer(Session& s, uint64_t deadline_ms);
   void begin_shutdown();
   uint64_t now_ms() const { return now_ms_; }
-  void publish_stats();
+  void publish_stats(uint64_t elapsed_ms);
 
   // ---- requests on the session's loop (shard_requests.cc) ----
   // Returns false when input must stop after this frame (paused or closing).
@@ -224,6 +228,9 @@ class Shard final : public net::LoopHandler {
   std::vector<std::unique_ptr<Inbox>> inbox_;  // by producer loop
   std::vector<bool> wake_pending_;             // by consumer loop: mail pushed this iteration
   int spare_fd_ = -1;                          // given up to survive EMFILE in accept
+  // Connection errors and accept failures: a flood of bad clients writes a
+  // few lines a second per kind and a count of the rest, never a full disk.
+  RateLimitedLog conn_log_{kConnLogLinesPerSecond};
   bool listening_ = false;
   bool shutting_down_ = false;
   uint64_t shutdown_deadline_ms_ = 0;
@@ -231,10 +238,17 @@ class Shard final : public net::LoopHandler {
   ShardStats stats_;
   uint32_t users_online_ = 0;
   uint64_t last_stats_ms_ = 0;
-  std::vector<uint64_t> fanout_arrivals_us_;  // SAYs fanned out this iteration (latency)
-  std::string read_buf_;                      // per-loop read buffer
-  std::string scratch_;                       // per-loop encoding buffer
-  Mail migrating_;                            // the login being handed to another loop
+  // SAYs fanned out this iteration, timed when their copies are flushed.
+  struct FanoutArrival {
+    uint64_t arrival_us = 0;
+    RoomTraffic::Handle room;
+  };
+  std::vector<FanoutArrival> fanout_arrivals_;
+  RoomTraffic owner_traffic_;   // rooms owned here, by messages sequenced
+  RoomTraffic fanout_traffic_;  // rooms fanned out here, by fan-outs
+  std::string read_buf_;        // per-loop read buffer
+  std::string scratch_;         // per-loop encoding buffer
+  Mail migrating_;              // the login being handed to another loop
 };
 
 }  // namespace chat

@@ -101,12 +101,14 @@ int Shard::after_events() {
     flush(s);
   }
   flushing_.clear();
-  if (!fanout_arrivals_us_.empty()) {
+  if (!fanout_arrivals_.empty()) {
     uint64_t now_us = steady_us();
-    for (uint64_t t : fanout_arrivals_us_) {
-      stats_.delivery_latency.observe(now_us > t ? now_us - t : 0);
+    for (const FanoutArrival& a : fanout_arrivals_) {
+      const uint64_t us = now_us > a.arrival_us ? now_us - a.arrival_us : 0;
+      stats_.delivery_latency.observe(us);
+      fanout_traffic_.observe_latency(a.room, us);
     }
-    fanout_arrivals_us_.clear();
+    fanout_arrivals_.clear();
   }
 
   for (uint32_t slot : closed_) release_slot(sessions_[slot]);
@@ -122,8 +124,8 @@ int Shard::after_events() {
   live_sessions_.store(live_count_, std::memory_order_relaxed);
   stats_.last_iteration_mono_ms.set(static_cast<int64_t>(mono_ms_));
   if (mono_ms_ - last_stats_ms_ >= 1000) {
+    publish_stats(mono_ms_ - last_stats_ms_);
     last_stats_ms_ = mono_ms_;
-    publish_stats();
   }
 
   if (shutting_down_ && (open_sessions_ == 0 || mono_ms_ >= shutdown_deadline_ms_)) {
@@ -136,7 +138,7 @@ int Shard::after_events() {
   return static_cast<int>(std::min<uint64_t>(next - mono_ms_, kTimerTickMs));
 }
 
-void Shard::publish_stats() {
+void Shard::publish_stats(uint64_t elapsed_ms) {
   // Once a second: levels that would cost the hot path to keep exact.
   uint64_t queued = 0;
   uint64_t largest = 0;
@@ -151,6 +153,15 @@ void Shard::publish_stats() {
   stats_.sessions_live.set(live_count_);
   stats_.users_online.set(users_online_);
   stats_.rooms.set(static_cast<int64_t>(rooms_.size() - rooms_.retained()));
+
+  conn_log_.flush(mono_ms_);  // summaries of suppressed lines
+  owner_traffic_.decay(elapsed_ms);
+  fanout_traffic_.decay(elapsed_ms);
+  std::vector<RoomTrafficEntry> owned = owner_traffic_.snapshot();
+  std::vector<RoomTrafficEntry> fanned = fanout_traffic_.snapshot();
+  std::lock_guard<std::mutex> lock(stats_.room_traffic.mu);  // once a second, never per message
+  stats_.room_traffic.owned.swap(owned);
+  stats_.room_traffic.fanned.swap(fanned);
 }
 
 void Shard::begin_shutdown() {

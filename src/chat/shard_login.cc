@@ -30,7 +30,8 @@ Shard::FrameAction Shard::handle_hello(Session& s, proto::Payload payload) {
   const proto::Hello& h = d.msg;
   Status auth = ctx_.verifier->verify(h.user, h.token, now_ms_ / 1000);
   if (!auth) {
-    spdlog::debug("loop {}: login of '{}' refused: {}", index_, h.user, auth.message());
+    conn_log_.logf(mono_ms_, "auth", spdlog::level::info, "loop {}: login of '{}' refused: {}",
+                   index_, h.user, auth.message());
     send_error_and_close(s, h.req, ErrorCode::kAuthFailed, "authentication failed",
                          CloseReason::kAuth);
     return FrameAction::kContinue;

@@ -185,7 +185,7 @@ void Shard::on_fanout(Mail& m) {
   }
   if (m.n1 != 0) {  // a SAY (not a room event): count and time its copies
     stats_.deliveries.add(sent);
-    fanout_arrivals_us_.push_back(m.n1);
+    fanout_arrivals_.push_back({m.n1, fanout_traffic_.touch(m.b)});
   }
 }
 
@@ -206,6 +206,7 @@ void Shard::room_say(Mail& m) {
     put_u64(p + 8, now_ms_);
     room->sequence(m.frame);
     stats_.says.add();
+    owner_traffic_.count_message(owner_traffic_.touch(room->name()));
     fanout_room(*room, m.frame, m.addr, m.n2);
     r.n1 = seq;
     r.n2 = now_ms_;

@@ -6,13 +6,24 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <vector>
 
+#include "chat/room_traffic.h"
 #include "metrics/counters.h"
 
 namespace chat {
 
 inline constexpr size_t kCloseReasons = 9;  // CloseReason values
 inline constexpr size_t kErrorCodes = 20;   // ErrorCode values 0..19
+
+// The loop's RoomTraffic tables as of its last once-a-second publish: the
+// loop writes them under `mu` once a second, a scrape copies them under it.
+struct RoomTrafficBoard {
+  mutable std::mutex mu;
+  std::vector<RoomTrafficEntry> owned;   // rooms this loop owns: messages, rate
+  std::vector<RoomTrafficEntry> fanned;  // rooms this loop fans out: latency
+};
 
 struct ShardStats {
   metrics::Counter accepted;                           // connections accepted by this loop
@@ -36,6 +47,7 @@ struct ShardStats {
   metrics::LatencyHistogram delivery_latency;  // SAY read -> copies flushed, per loop
   metrics::LatencyHistogram loop_iteration;    // busy time of one iteration
   metrics::Gauge last_iteration_mono_ms;       // for /healthz: a stuck loop stops this
+  RoomTrafficBoard room_traffic;               // the busiest rooms, once a second
 };
 
 }  // namespace chat

@@ -43,10 +43,15 @@ class LatencyHistogram {
       10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 10'000'000};
   static constexpr size_t kBuckets = kBoundsUs.size() + 1;  // + the +Inf bucket
 
-  void observe(uint64_t us) {
+  // The bucket an observation of `us` falls in.
+  static size_t bucket_index(uint64_t us) {
     size_t i = 0;
     while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
-    bump(counts_[i], 1);
+    return i;
+  }
+
+  void observe(uint64_t us) {
+    bump(counts_[bucket_index(us)], 1);
     bump(sum_us_, us);
   }
   // Non-cumulative count of bucket i (i == kBoundsUs.size(): above the last bound).

@@ -11,6 +11,11 @@ void LatencySnapshot::add(const LatencyHistogram& h) {
   sum_us += h.sum_us();
 }
 
+void LatencySnapshot::add(const LatencySnapshot& h) {
+  for (size_t i = 0; i < counts.size(); ++i) counts[i] += h.counts[i];
+  sum_us += h.sum_us;
+}
+
 uint64_t LatencySnapshot::count() const {
   uint64_t n = 0;
   for (uint64_t c : counts) n += c;

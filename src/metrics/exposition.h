@@ -43,6 +43,12 @@ struct LatencySnapshot {
   uint64_t sum_us = 0;
 
   void add(const LatencyHistogram& h);
+  void add(const LatencySnapshot& h);
+  // Counts one observation (for a plain, single-threaded histogram).
+  void observe(uint64_t us) {
+    ++counts[LatencyHistogram::bucket_index(us)];
+    sum_us += us;
+  }
   uint64_t count() const;
   // The q-quantile (0 < q < 1) in seconds, interpolated linearly inside its
   // bucket as PromQL's histogram_quantile() does; 0 with no observations.

@@ -1,11 +1,13 @@
 // PROTOCOL.md §6 and §4's resend safety: max_frame/max_body, max_connections,
 // the rate limit, max_outbound (slow consumer), and deduplicated resends.
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "harness.h"
+#include "metrics_helpers.h"
 
 namespace chat::itest {
 namespace {
@@ -117,6 +119,37 @@ TEST_P(LimitsTest, MaxConnectionsServerFull) {
     ASSERT_LT(Clock::now(), deadline) << "no slot after a connection ended";
     std::this_thread::sleep_for(Ms(50));
   }
+}
+
+TEST_P(LimitsTest, FloodOfBadClientsWritesAFewLogLinesAndASummary) {
+  start_server({{"log-level", "info"}});
+  constexpr int kClients = 150;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kClients; ++i) {
+    auto junk = connect("junk" + std::to_string(i));
+    junk->send_raw("this is not a frame, it is junk");
+    junk->expect_closed();
+  }
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  // Each loop writes at most 10 lines a second of one kind (per one-second
+  // window), then one summary of what it dropped.
+  const auto count = [&](std::string_view what) {
+    const std::string log = server().read_log();
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_TRUE(wait_until([&] { return count("suppressed") > 0; }, Ms(5000))) << server().read_log();
+  const size_t lines = count("closed: protocol error");
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, static_cast<size_t>(threads()) * 10 * static_cast<size_t>(seconds + 2));
+  EXPECT_LT(lines, static_cast<size_t>(kClients));
+
+  // A client that behaves is not affected.
+  auto a = login("ana");
+  a->join("r");
 }
 
 TEST_P(LimitsTest, RateLimitDropsTheMessage) {

@@ -96,6 +96,13 @@ class MetricsToolsTest : public ServerTest {
     const uint32_t req = clients_[2]->next_req();
     clients_[2]->send(proto::Say{req, "nowhere", "hi"});
     clients_[2]->expect_error(proto::ErrorCode::kNotInRoom, req);
+    // The per-room series appear at the loops' next once-a-second refresh.
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return parse_scrape(scrape_text()).get("chatd_room_messages_total{room=\"room\"}") ==
+                 std::optional<double>(1);
+        },
+        Ms(5000)));
   }
   std::string scrape_text() {
     auto r = http_get(http_port_, "/metrics");

@@ -19,7 +19,8 @@ namespace {
 
 using proto::ErrorCode;
 
-constexpr Ms kGaugeWait{5000};  // gauges refresh once a second
+constexpr Ms kGaugeWait{5000};         // gauges refresh once a second
+constexpr size_t kTopRoomsShown = 20;  // the per-room series cover the 20 busiest rooms
 
 class MetricsTest : public ServerTest {
  protected:
@@ -145,6 +146,50 @@ TEST_P(MetricsTest, CountersMoveWhenClientsTalk) {
     EXPECT_LT(age, 2);
   }
   EXPECT_EQ(value("chatd_errors_sent_total{code=\"NOT_IN_ROOM\"}"), 0);
+}
+
+TEST_P(MetricsTest, BusiestRoomsHavePerRoomSeries) {
+  start_with_http();
+  auto a = login("ann");
+  auto b = login("bob");
+  // 25 rooms with traffic, more than the 20 shown; "hot" has the most.
+  std::vector<std::string> rooms;
+  for (int i = 0; i < 25; ++i) rooms.push_back("r" + std::to_string(i));
+  rooms.push_back("hot");
+  for (const auto& r : rooms) {
+    a->join(r);
+    b->join(r);
+  }
+  for (const auto& r : rooms) a->say(r, "one");
+  for (int i = 0; i < 20; ++i) a->say("hot", "more " + std::to_string(i));
+  for (size_t i = 0; i < rooms.size() + 20; ++i) b->expect_event<proto::Message>();
+
+  expect_metric_eq("chatd_room_messages_total{room=\"hot\"}", 21);
+  expect_metric_ge("chatd_room_delivery_latency_seconds_count{room=\"hot\"}", 21);
+  const Scrape s = scrape();
+  size_t shown = 0;
+  for (const auto& r : rooms) {
+    if (s.get("chatd_room_messages_total{room=\"" + r + "\"}")) ++shown;
+  }
+  EXPECT_EQ(shown, kTopRoomsShown);
+  EXPECT_TRUE(s.get("chatd_room_messages_per_second{room=\"hot\"}").has_value());
+
+  auto stats = http_get(http_port_, "/stats");
+  ASSERT_TRUE(stats);
+  std::string error;
+  auto json = parse_json(stats->body, &error);
+  ASSERT_TRUE(json) << error;
+  const auto& top = json->find("top_rooms")->items;
+  EXPECT_EQ(top.size(), kTopRoomsShown);
+  bool hot = false;
+  for (const auto& r : top) {
+    if (r.str("room") == "hot") {
+      hot = true;
+      EXPECT_EQ(r.find("messages_total")->number, 21);
+      EXPECT_GE(r.find("delivery_latency_seconds")->find("count")->number, 21);
+    }
+  }
+  EXPECT_TRUE(hot) << stats->body;
 }
 
 TEST_P(MetricsTest, ErrorsAreCountedByCode) {
