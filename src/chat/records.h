@@ -6,9 +6,11 @@
 // (loop, slot, generation) and never by pointer.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -96,22 +98,31 @@ struct RoomsGather {
   std::vector<std::pair<std::string, uint32_t>> rooms;
 };
 
+// What few sessions need, kept out of Session so that an idle connection
+// does not pay for it.
+struct SessionExtras {
+  std::vector<std::string> watched;     // users this session WATCHes
+  std::unique_ptr<RoomsGather> gather;  // a ROOMS request being answered
+};
+
+// One connection. Small on purpose (see docs/architecture.md, "Memory per
+// connection"): flags are bits, rarely used state lives in SessionExtras.
 struct Session {
   // Slot bookkeeping.
   uint32_t slot = 0;        // own index in the shard's table, fixed for life
   uint32_t generation = 1;  // never 0, so no session address (or id) is 0
   SessionState state = SessionState::kFree;
-  bool paused = false;      // input held until in-flight requests are answered
-  bool read_ready = false;  // the socket may have unread bytes (edge seen)
-  bool peer_eof = false;    // the client half-closed its side
-  bool close_after_flush = false;
-  bool dirty = false;          // in the shard's flush list
-  bool write_blocked = false;  // last write hit EAGAIN; wait for EPOLLOUT
-  bool in_pending_reads = false;
-  bool in_resume_list = false;
-  bool close_now = false;  // closing without waiting for the queue to drain
-  bool migrated = false;   // the socket now belongs to another loop
-  bool ended = false;      // end_session() has run
+  bool paused : 1 = false;      // input held until in-flight requests are answered
+  bool read_ready : 1 = false;  // the socket may have unread bytes (edge seen)
+  bool peer_eof : 1 = false;    // the client half-closed its side
+  bool close_after_flush : 1 = false;
+  bool dirty : 1 = false;          // in the shard's flush list
+  bool write_blocked : 1 = false;  // last write hit EAGAIN; wait for EPOLLOUT
+  bool in_pending_reads : 1 = false;
+  bool in_resume_list : 1 = false;
+  bool close_now : 1 = false;  // closing without waiting for the queue to drain
+  bool migrated : 1 = false;   // the socket now belongs to another loop
+  bool ended : 1 = false;      // end_session() has run
   int fd = -1;
 
   // Cross-loop requests whose replies have not come back. While any are in
@@ -128,10 +139,20 @@ struct Session {
   User* user = nullptr;  // set when live
 
   std::vector<RoomLink> rooms;
-  std::vector<std::string> watched;
-  std::unique_ptr<RoomsGather> gather;
+  std::unique_ptr<SessionExtras> extras;  // null until the session WATCHes or asks ROOMS
   std::string in_buf;  // unparsed input: a partial frame, or input held while paused
   net::OutboundQueue out;
+
+  // The extras, made on first use.
+  SessionExtras& more() {
+    if (!extras) extras = std::make_unique<SessionExtras>();
+    return *extras;
+  }
+  bool is_watching(std::string_view name) const {
+    return extras && std::find(extras->watched.begin(), extras->watched.end(), name) !=
+                         extras->watched.end();
+  }
+  size_t watch_count() const { return extras ? extras->watched.size() : 0; }
 };
 
 // This loop's view of one room: the sessions here that receive its frames.

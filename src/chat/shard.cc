@@ -446,8 +446,7 @@ void Shard::release_slot(Session& s) {
   s.client_id = 0;
   s.user = nullptr;
   std::vector<RoomLink>().swap(s.rooms);
-  std::vector<std::string>().swap(s.watched);
-  s.gather.reset();
+  s.extras.reset();
   std::string().swap(s.in_buf);
   --open_sessions_;
   // dirty / in_pending_reads are cleared by the lists that hold the slot.

@@ -134,15 +134,17 @@ void Shard::end_session(Session& s) {
     uint32_t target = owner_of(m.b);
     post(target, std::move(m));
   }
-  for (std::string& name : s.watched) {
-    Mail m;
-    m.kind = MailKind::kUnwatch;
-    m.addr = addr;
-    m.b = std::move(name);
-    uint32_t target = owner_of(m.b);
-    post(target, std::move(m));
+  if (s.extras) {
+    for (std::string& name : s.extras->watched) {
+      Mail m;
+      m.kind = MailKind::kUnwatch;
+      m.addr = addr;
+      m.b = std::move(name);
+      uint32_t target = owner_of(m.b);
+      post(target, std::move(m));
+    }
+    s.extras->watched.clear();
   }
-  s.watched.clear();
   User& u = *s.user;
   std::erase(u.sessions, s.slot);
   --live_count_;

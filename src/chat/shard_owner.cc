@@ -277,8 +277,8 @@ void Shard::rooms_query(Mail& m) {
 
 void Shard::on_rooms_part(Mail& m) {
   Session* s = session_at(m.addr);
-  if (s == nullptr || !s->gather) return;
-  RoomsGather& g = *s->gather;
+  if (s == nullptr || !s->extras || !s->extras->gather) return;
+  RoomsGather& g = *s->extras->gather;
   g.total += m.n1;
   for (auto& entry : m.rooms) {
     if (g.rooms.size() >= proto::kMaxListEntries) break;
@@ -294,7 +294,7 @@ void Shard::on_rooms_part(Mail& m) {
   scratch_.clear();
   proto::encode(scratch_, list, cfg_.max_frame);
   send(*s, Frame::copy_of(scratch_));
-  s->gather.reset();
+  s->extras->gather.reset();
 }
 
 void Shard::on_joined(Mail& m) {

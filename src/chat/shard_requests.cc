@@ -375,9 +375,9 @@ Shard::FrameAction Shard::handle_rooms(Session& s, proto::Payload payload) {
     return FrameAction::kContinue;
   }
   // Every loop owns some rooms: ask them all and answer when all replied.
-  s.gather = std::make_unique<RoomsGather>();
-  s.gather->req = d.msg.req;
-  s.gather->parts_left = loops_;
+  RoomsGather& g = *(s.more().gather = std::make_unique<RoomsGather>());
+  g.req = d.msg.req;
+  g.parts_left = loops_;
   SessionAddr addr = addr_of(s);
   for (uint32_t l = 0; l < loops_; ++l) {
     Mail m;
@@ -402,17 +402,17 @@ Shard::FrameAction Shard::handle_watch(Session& s, proto::Payload payload) {
   }
   size_t fresh = 0;
   for (std::string_view u : named) {
-    if (std::find(s.watched.begin(), s.watched.end(), u) == s.watched.end()) ++fresh;
+    if (!s.is_watching(u)) ++fresh;
   }
-  if (s.watched.size() + fresh > cfg_.max_watch) {
+  if (s.watch_count() + fresh > cfg_.max_watch) {
     send_error(s, d.msg.req, ErrorCode::kLimit, "watching too many users");
     return FrameAction::kContinue;
   }
   send(s, encode_frame(proto::Ok{d.msg.req}));
   SessionAddr addr = addr_of(s);
   for (std::string_view u : named) {
-    bool is_new = std::find(s.watched.begin(), s.watched.end(), u) == s.watched.end();
-    if (is_new) s.watched.emplace_back(u);
+    bool is_new = !s.is_watching(u);
+    if (is_new) s.more().watched.emplace_back(u);
     Mail m;
     m.kind = MailKind::kWatch;
     m.addr = addr;
@@ -433,9 +433,9 @@ Shard::FrameAction Shard::handle_unwatch(Session& s, proto::Payload payload) {
   }
   SessionAddr addr = addr_of(s);
   for (std::string_view u : d.msg.users) {
-    auto it = std::find(s.watched.begin(), s.watched.end(), u);
-    if (it == s.watched.end()) continue;
-    s.watched.erase(it);
+    if (!s.is_watching(u)) continue;
+    std::vector<std::string>& watched = s.extras->watched;
+    watched.erase(std::find(watched.begin(), watched.end(), u));
     Mail m;
     m.kind = MailKind::kUnwatch;
     m.addr = addr;

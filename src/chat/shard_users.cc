@@ -67,7 +67,7 @@ void Shard::deliver_presence(SessionAddr addr, std::string_view user, Frame fram
   // own list is the last word.
   Session* s = session_at(addr);
   if (s == nullptr) return;
-  if (std::find(s->watched.begin(), s->watched.end(), user) == s->watched.end()) return;
+  if (!s->is_watching(user)) return;
   send(*s, std::move(frame));
 }
 
