@@ -117,6 +117,7 @@ struct Session {
   bool peer_eof : 1 = false;    // the client half-closed its side
   bool close_after_flush : 1 = false;
   bool dirty : 1 = false;          // in the shard's flush list
+  bool in_bulk : 1 = false;        // in the shard's budgeted fan-out flush list
   bool write_blocked : 1 = false;  // last write hit EAGAIN; wait for EPOLLOUT
   bool in_pending_reads : 1 = false;
   bool in_resume_list : 1 = false;

@@ -311,13 +311,30 @@ void Shard::finish_if_eof(Session& s) {
 // ---------------------------------------------------------------- output
 
 void Shard::send(Session& s, Frame frame) {
-  if (s.state == SessionState::kClosing || s.state == SessionState::kFree) return;
+  if (!enqueue(s, frame)) return;
+  if (!s.dirty) {
+    s.dirty = true;
+    dirty_.push_back(s.slot);
+  }
+}
+
+void Shard::send_bulk(Session& s, Frame frame) {
+  if (!enqueue(s, frame)) return;
+  if (!s.dirty && !s.in_bulk) {
+    s.in_bulk = true;
+    bulk_.push_back(s.slot);
+    ++bulk_pushed_;
+  }
+}
+
+bool Shard::enqueue(Session& s, Frame& frame) {
+  if (s.state == SessionState::kClosing || s.state == SessionState::kFree) return false;
   if (s.out.bytes() + frame.size() > cfg_.max_outbound && !s.write_blocked) {
     // One iteration can queue more than max_outbound for a reader that
     // keeps up (a burst of pipelined SAYs): let its socket take what it
     // will before judging it.
     write_queued(s, cfg_.max_outbound);
-    if (s.state == SessionState::kClosing) return;  // the write failed
+    if (s.state == SessionState::kClosing) return false;  // the write failed
   }
   if (s.out.bytes() + frame.size() > cfg_.max_outbound) {
     // Slow consumer: drop what it has not taken, tell it why (best effort)
@@ -327,14 +344,11 @@ void Shard::send(Session& s, Frame frame) {
                error_frame(0, proto::ErrorCode::kSlowConsumer, "output queue over max_outbound"));
     close_session(s, CloseReason::kSlowConsumer);
     s.close_now = true;
-    return;
+    return false;
   }
   stats_.frames_out[frame.data()[3]].add();
   s.out.push(chunks_, std::move(frame));
-  if (!s.dirty) {
-    s.dirty = true;
-    dirty_.push_back(s.slot);
-  }
+  return true;
 }
 
 void Shard::send_error(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text) {

@@ -103,7 +103,18 @@ class Shard final : public net::LoopHandler {
   size_t parse_frames(Session& s, const uint8_t* data, size_t n);
   void resume(Session& s);
   void finish_if_eof(Session& s);
+  // Queues a reply or an event for this session; it is written at the end
+  // of this iteration.
   void send(Session& s, Frame frame);
+  // Queues a fan-out copy (a room's MESSAGE or event). Fan-out copies are
+  // written by a flush with a time budget per iteration (see
+  // flush_bulk()), so a big room's copies pile up into fewer, larger
+  // writes while replies keep going out at once.
+  void send_bulk(Session& s, Frame frame);
+  // Queues `frame` unless the session is past max_outbound (then it is cut
+  // as a slow consumer). False when nothing was queued.
+  bool enqueue(Session& s, Frame& frame);
+  void flush_bulk();
   void send_error(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text);
   void send_error_and_close(Session& s, uint32_t req, proto::ErrorCode code, std::string_view text,
                             CloseReason reason);
@@ -186,7 +197,12 @@ class Shard final : public net::LoopHandler {
   void on_whisper_done(Mail& m);
   // Answers a SAY/WHISPER (ACK or error) to its session and to repeats
   // waiting for it, and records the outcome for resend safety.
-  void finish_send(Mail& m, Frame answer, bool accepted);
+  // Answers a SAY or WHISPER (and any resends waiting on it). With
+  // `after_fanout`, the answer leaves with this loop's fan-out copies of the
+  // message (send_bulk): a publisher is acknowledged no faster than its
+  // room's copies are written here, so a fast publisher cannot bury a big
+  // room's members under a backlog they will never catch up with.
+  void finish_send(Mail& m, Frame answer, bool accepted, bool after_fanout = false);
   void on_rooms_part(Mail& m);
   // arrival_us: when the SAY was read (0 for room events).
   void fanout_room(Room& room, const Frame& frame, SessionAddr except, uint64_t arrival_us = 0);
@@ -213,6 +229,12 @@ class Shard final : public net::LoopHandler {
   std::vector<uint32_t> free_slots_;
   std::vector<uint32_t> dirty_;          // sessions with output to flush
   std::vector<uint32_t> flushing_;       // dirty_ as taken by this iteration's flush
+  // Sessions with fan-out copies to write, oldest first from bulk_head_;
+  // bulk_pushed_/bulk_done_ count entries ever added/handled (for latency).
+  std::vector<uint32_t> bulk_;
+  size_t bulk_head_ = 0;
+  uint64_t bulk_pushed_ = 0;
+  uint64_t bulk_done_ = 0;
   std::vector<uint32_t> pending_reads_;  // sessions that stopped reading on budget
   std::vector<uint32_t> closed_;         // slots to release after this iteration
   std::vector<uint32_t> ending_;         // closed sessions still to leave rooms etc.
@@ -242,8 +264,9 @@ class Shard final : public net::LoopHandler {
   struct FanoutArrival {
     uint64_t arrival_us = 0;
     RoomTraffic::Handle room;
+    uint64_t written_at = 0;  // its copies are written when bulk_done_ reaches this
   };
-  std::vector<FanoutArrival> fanout_arrivals_;
+  std::deque<FanoutArrival> fanout_arrivals_;
   RoomTraffic owner_traffic_;   // rooms owned here, by messages sequenced
   RoomTraffic fanout_traffic_;  // rooms fanned out here, by fan-outs
   std::string read_buf_;        // per-loop read buffer

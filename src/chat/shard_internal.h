@@ -12,6 +12,9 @@
 namespace chat::shard_internal {
 
 inline constexpr uint32_t kTimerTickMs = 100;  // timing wheel resolution
+// Fan-out copies are written for at most this long per loop iteration.
+inline constexpr uint64_t kBulkFlushUs = 2000;
+inline constexpr uint32_t kBulkFlushCheckEvery = 16;  // sessions between clock reads
 
 // Microseconds on the steady clock: for latency metrics only (behaviour
 // reads the injected Clock).

@@ -180,12 +180,12 @@ void Shard::on_fanout(Mail& m) {
   for (uint32_t slot : it->second.members) {
     Session& s = sessions_[slot];
     if (addr_of(s) == m.addr) continue;
-    send(s, m.frame);
+    send_bulk(s, m.frame);
     ++sent;
   }
   if (m.n1 != 0) {  // a SAY (not a room event): count and time its copies
     stats_.deliveries.add(sent);
-    fanout_arrivals_.push_back({m.n1, fanout_traffic_.touch(m.b)});
+    fanout_arrivals_.push_back({m.n1, fanout_traffic_.touch(m.b), bulk_pushed_});
   }
 }
 
@@ -219,7 +219,7 @@ void Shard::on_say_done(Mail& m) {
     finish_send(m, encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNotInRoom, "not in that room"}),
                 false);
   } else {
-    finish_send(m, encode_frame(proto::Ack{m.req, m.n1, m.n2}), true);
+    finish_send(m, encode_frame(proto::Ack{m.req, m.n1, m.n2}), true, /*after_fanout=*/true);
   }
 }
 

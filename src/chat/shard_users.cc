@@ -131,12 +131,16 @@ void Shard::on_whisper_done(Mail& m) {
   finish_send(m, encode_frame(proto::Ack{m.req, m.n1, m.n2}), true);
 }
 
-void Shard::finish_send(Mail& m, Frame answer, bool accepted) {
+void Shard::finish_send(Mail& m, Frame answer, bool accepted, bool after_fanout) {
   User& u = *m.user_ref;
   --u.pending_sends;
   bool remote = m.from != index_;
   if (Session* s = session_at(m.addr)) {
-    send(*s, answer);
+    if (after_fanout) {
+      send_bulk(*s, answer);
+    } else {
+      send(*s, answer);
+    }
     if (remote) complete_inflight(*s);
   }
   if (m.client_id != 0 && u.resend) {
