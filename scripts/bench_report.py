@@ -258,6 +258,61 @@ def charts(results, outdir, img_dir, targets):
     return written
 
 
+# What the profiles in docs/perf/ say (scripts/perf-profile.sh SCENARIO), and
+# what was done about it. The figures under each come from the .txt files.
+PROFILES = [
+    ("fanout-max", "Fan-out as fast as the window allows",
+     "Nearly all of chatd's time is the kernel's: `writev`, TCP transmit, and the "
+     "loopback receive path, which runs in the sender's context. The cost is per write "
+     "far more than per byte, so chatd writes fan-out copies from a list with a 2 ms "
+     "budget per iteration and acknowledges a SAY only after its copies are written on "
+     "the sender's loop: a member's copies pile up into one `writev` while replies keep "
+     "flowing, and the publisher runs at the speed the room is delivered instead of "
+     "filling every queue (docs/architecture.md, \"Why fan-out is flushed on a budget\"). "
+     "What is left is the 8-message window of the benchmark's publisher: at most 8 "
+     "messages per member per pass, the same bound Redis has."),
+    ("fanout-rate", "Fan-out at a fixed rate",
+     "With ten publishers the batches are larger, and copying bytes into socket buffers "
+     "(`_copy_from_iter`) leads. chatd's own share is the frame reference counts "
+     "(`FrameRef::release`: one atomic decrement per delivery, on a line the two loops "
+     "share) and its output queues (`fill_iovec`, `push`, `consume`). A per-loop count "
+     "for fan-out frames would remove the shared atomic; not done yet."),
+    ("pairs", "Private messages",
+     "One message, one recipient: every delivery is a read, a cross-loop mail and a "
+     "write, and the kernel's per-call costs (`epoll`, `read`, `writev`, wakeups) "
+     "dominate. chatd's share is small: the user map lookup and the session table."),
+    ("idle", "Idle connections",
+     "Accepting and logging in: TCP setup and teardown in the kernel, the user map, and "
+     "the once-a-second statistics pass over the session table."),
+]
+
+
+def profile_section(doc_path):
+    perf_dir = os.path.join(os.path.dirname(doc_path), "perf")
+    L = []
+    for key, title, text in PROFILES:
+        txt = os.path.join(perf_dir, f"{key}.txt")
+        if not os.path.exists(txt):
+            continue
+        with open(txt) as f:
+            lines = f.read().splitlines()
+        top = [" ".join(ln.split()) for ln in lines[1:6]]
+        kernel = next((ln.strip() for ln in lines if "kernel share" in ln), "")
+        L.append(f"### {title}")
+        L.append("")
+        L.append(f"[flame graph](perf/{key}.svg) · {kernel} · top: " + "; ".join(top))
+        L.append("")
+        L.append(text)
+        L.append("")
+    if not L:
+        return []
+    return ["## Where the time goes", "",
+            "Profiles of chatd under the scenarios above, made with "
+            "`scripts/perf-profile.sh SCENARIO` (perf's cpu-clock samples with DWARF stacks; "
+            "see docs/perf/README.md). They were taken on the shared machine, so read the "
+            "shares, not the absolute numbers.", ""] + L
+
+
 def doc(outdir, doc_path):
     machine = read_kv(os.path.join(outdir, "machine.txt"))
     commands = []
@@ -346,6 +401,7 @@ def doc(outdir, doc_path):
             L.append("")
             L.append(steps_table(paths))
             L.append("")
+    L.extend(profile_section(doc_path))
     L.append("## Charts")
     L.append("")
     for img in images:
