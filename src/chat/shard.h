@@ -227,8 +227,8 @@ class Shard final : public net::LoopHandler {
 
   std::deque<Session> sessions_;  // slots (stable addresses); tokens and mail name them
   std::vector<uint32_t> free_slots_;
-  std::vector<uint32_t> dirty_;          // sessions with output to flush
-  std::vector<uint32_t> flushing_;       // dirty_ as taken by this iteration's flush
+  std::vector<uint32_t> dirty_;     // sessions with output to flush
+  std::vector<uint32_t> flushing_;  // dirty_ as taken by this iteration's flush
   // Sessions with fan-out copies to write, oldest first from bulk_head_;
   // bulk_pushed_/bulk_done_ count entries ever added/handled (for latency).
   std::vector<uint32_t> bulk_;

@@ -177,10 +177,13 @@ void Shard::on_fanout(Mail& m) {
   // send() never removes a member (closing is deferred), so the list is
   // stable while we walk it.
   uint64_t sent = 0;
-  for (uint32_t slot : it->second.members) {
+  const std::vector<uint32_t>& members = it->second.members;
+  m.frame.count_refs(static_cast<uint32_t>(members.size()));  // one atomic step for all
+  for (uint32_t slot : members) {
     Session& s = sessions_[slot];
-    if (addr_of(s) == m.addr) continue;
-    send_bulk(s, m.frame);
+    Frame copy = m.frame.claim_counted();
+    if (addr_of(s) == m.addr) continue;  // the sender: `copy` gives its count back
+    send_bulk(s, std::move(copy));
     ++sent;
   }
   if (m.n1 != 0) {  // a SAY (not a room event): count and time its copies

@@ -68,6 +68,16 @@ class FrameRef {
   }
   void reset() { release(); }
 
+  // For fan-out: counts `n` more references in one atomic step, instead of
+  // one step per copy (the count is shared by every loop that queues the
+  // frame, so each step is a cache line passed between cores). Each of the
+  // `n` must then be claimed with claim_counted() exactly once.
+  void count_refs(uint32_t n) const {
+    if (b_ != nullptr && n > 0) b_->refs.fetch_add(n, std::memory_order_relaxed);
+  }
+  // A reference already counted by count_refs().
+  FrameRef claim_counted() const { return FrameRef(b_); }
+
  private:
   struct Block {
     std::atomic<uint32_t> refs{1};
