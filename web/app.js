@@ -5,6 +5,7 @@
 import { Session, State } from './session.js';
 import { View } from './view.js';
 import { describeError } from './errors.js';
+import { validName } from './protocol.js';
 
 const MAX_ITEMS = 1000; // per conversation; the oldest go first
 const HISTORY_ON_OPEN = 50; // messages shown from before we joined a room
@@ -68,7 +69,11 @@ class App {
   }
 
   login(user, token) {
-    if (!user) return;
+    if (!validName(user)) {
+      $('login-error').textContent = describeError({ code: 'INVALID_NAME', request: 'HELLO' });
+      $('login-user').focus();
+      return;
+    }
     localStorage.setItem('chatd.user', user);
     this.reset();
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';

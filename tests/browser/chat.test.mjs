@@ -209,6 +209,17 @@ describe('chat page in Chromium', { skip: !CHATD && 'CHATD_BINARY is not set' },
     await bob.screenshot({ path: `${SHOTS}/web-phone-menu.png` });
     await bob.click('#menu-toggle');
   });
+  test('a login with an invalid name is refused in words', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(chatd.url);
+    await page.fill('#login-user', 'two words');
+    await page.press('#login-user', 'Enter');
+    await page.waitForFunction(() => document.getElementById('login-error').textContent !== '');
+    assert.match(await page.textContent('#login-error'), /name is not valid/);
+    assert.ok(await page.isHidden('#chat-view'));
+    await page.close();
+  });
+
   test('errors are shown in words', async () => {
     await ana.fill('#join-room', 'bad room');
     await ana.press('#join-room', 'Enter');
