@@ -41,6 +41,9 @@ export class View {
     $('chat-view').hidden = false;
     $('logout').hidden = false;
     $('me').textContent = this.app.me;
+    // On a phone with nothing to show yet, start in the drawer (join a room).
+    if (NARROW.matches && !this.app.current) document.body.classList.add('sidebar-open');
+    this.renderSidebarMode();
     this.renderAll();
     $(this.app.current ? 'message-input' : 'join-room').focus();
   }
@@ -50,6 +53,7 @@ export class View {
     $('login-view').hidden = false;
     $('logout').hidden = true;
     $('me').textContent = '';
+    this.closeSidebar();
     $('login-user').focus();
   }
 
@@ -163,7 +167,7 @@ export class View {
 
   // Narrow screens: the sidebar is a drawer over the conversation.
   renderSidebarMode() {
-    $('menu-toggle').hidden = !NARROW.matches;
+    $('menu-toggle').hidden = !NARROW.matches || $('chat-view').hidden;
     if (!NARROW.matches) document.body.classList.remove('sidebar-open');
     $('menu-toggle').setAttribute('aria-expanded', String(document.body.classList.contains('sidebar-open')));
   }
