@@ -124,7 +124,7 @@ describe('chat page in Chromium', { skip: !CHATD && 'CHATD_BINARY is not set' },
     cy.send('/join t');
     await cy.waitFor('joined t', (e) => e.event === 'joined' && e.room === 't');
     await join(ana, 't');
-    await cy.waitFor('ana joining', (e) => e.event === 'room_event' && e.user === 'ana' && e.kind === 'joined');
+    await cy.waitFor('ana joining', (e) => e.event === 'room_event' && e.room === 't' && e.user === 'ana' && e.kind === 'joined');
     cy.send('hello from the terminal');
     await waitBodies(ana, 'the terminal message', (l) => l.includes('hello from the terminal'));
     await say(ana, 'hello from the browser 🌍 ✓');
@@ -134,6 +134,12 @@ describe('chat page in Chromium', { skip: !CHATD && 'CHATD_BINARY is not set' },
     assert.deepEqual(bodies(shown), ['hello from the terminal', 'hello from the browser 🌍 ✓']);
     assert.equal(shown[0].from, 'cy');
     assert.equal(await cy.end(), 0);
+    // A room opened later shows what was said before, as history.
+    await join(bob, 't');
+    await waitBodies(bob, 'the room\'s history', (l) => l.length >= 2);
+    const history = await messages(bob);
+    assert.deepEqual(bodies(history), ['hello from the terminal', 'hello from the browser 🌍 ✓']);
+    assert.ok(history.every((m) => m.cls.includes('history')));
   });
 
   test('a private message between pages, with an unread count', async () => {
