@@ -145,8 +145,7 @@ class App {
     const i = c.items.findIndex((it) => it.req === req);
     if (i < 0) return;
     const [item] = c.items.splice(i, 1);
-    Object.assign(item, change);
-    this.add(c, item);
+    this.add(c, { ...item, ...change }); // a new object: the view redraws it
   }
 
   // ---- session events ----

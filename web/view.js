@@ -32,6 +32,7 @@ export class View {
   constructor(app) {
     this.app = app;
     this.errorTimer = null;
+    this.drawn = new WeakMap(); // conversation item -> its <li>
     NARROW.addEventListener('change', () => this.renderSidebarMode());
     this.renderSidebarMode();
   }
@@ -102,9 +103,21 @@ export class View {
     input.disabled = !c;
     $('send-button').disabled = !c;
     input.placeholder = !c ? 'Join a room to talk' : c.kind === 'room' ? `Message #${c.name}` : `Private message to ${c.name}`;
-    list.replaceChildren(...(c ? c.items.map((it) => this.item(it)) : []));
+    // Items are immutable (a change is a new object), so each keeps its
+    // element; only new ones are drawn, and the live region hears additions.
+    const wanted = c ? c.items.map((it) => this.drawn.get(it) ?? this.drawnNow(it)) : [];
+    wanted.forEach((li, i) => {
+      if (list.children[i] !== li) list.insertBefore(li, list.children[i] ?? null);
+    });
+    while (list.children.length > wanted.length) list.lastElementChild.remove();
     if (atBottom || c?.items.at(-1)?.cls.includes('own')) list.scrollTop = list.scrollHeight;
     this.renderLists();
+  }
+
+  drawnNow(it) {
+    const li = this.item(it);
+    this.drawn.set(it, li);
+    return li;
   }
 
   item(it) {
