@@ -111,13 +111,12 @@ class App {
     this.view.renderAll();
   }
 
-  // Adds `item` to conversation `c`: room messages by seq, the rest in order.
+  // Adds `item` to conversation `c`: a room message before the first one
+  // with a higher seq (history, an ACK after later messages), else at the end.
   add(c, item, { unread = false } = {}) {
     const items = c.items;
-    let at = items.length;
-    if (item.seq !== undefined) {
-      while (at > 0 && items[at - 1].seq !== undefined && items[at - 1].seq > item.seq) --at;
-    }
+    let at = item.seq === undefined ? -1 : items.findIndex((it) => it.seq !== undefined && it.seq > item.seq);
+    if (at < 0) at = items.length;
     items.splice(at, 0, item);
     if (items.length > MAX_ITEMS) items.splice(0, items.length - MAX_ITEMS);
     if (unread && c !== this.current) ++c.unread;
@@ -188,7 +187,11 @@ class App {
         break;
       }
       case 'history':
-        if (room) this.add(room, { cls: 'msg history', seq: ev.seq, from: ev.from, body: ev.body, time: ev.time });
+        // What came before we joined; an adopted room (the lobby) may already
+        // show the message that told us we were in it.
+        if (room && !room.items.some((it) => it.seq === ev.seq)) {
+          this.add(room, { cls: 'msg history', seq: ev.seq, from: ev.from, body: ev.body, time: ev.time });
+        }
         break;
       case 'private': {
         const other = ev.from === this.me ? ev.to : ev.from;

@@ -215,6 +215,18 @@ describe('chat page in Chromium', { skip: !CHATD && 'CHATD_BINARY is not set' },
     await bob.screenshot({ path: `${SHOTS}/web-phone-menu.png` });
     await bob.click('#menu-toggle');
   });
+  test('the lobby is found from its first message, with what came before it once', async () => {
+    await open(ana, '# lobby');
+    await say(ana, 'hello lobby');
+    const eve = await browser.context.newPage();
+    await login(eve, chatd.url, 'eve');
+    await say(ana, 'welcome, eve');
+    await eve.waitForFunction(() => document.getElementById('conv-title').textContent === '# lobby');
+    await waitBodies(eve, 'the lobby', (l) => l.length >= 2);
+    assert.deepEqual(bodies(await messages(eve)), ['hello lobby', 'welcome, eve']);
+    await eve.close();
+  });
+
   test('a login with an invalid name is refused in words', async () => {
     const page = await browser.context.newPage();
     await page.goto(chatd.url);
