@@ -14,6 +14,7 @@
 
 #include "base/token_bucket.h"
 #include "chat/resend_cache.h"
+#include "chat/web_conn.h"
 #include "net/frame_ref.h"
 #include "net/outbound_queue.h"
 
@@ -63,6 +64,7 @@ enum class CloseReason : uint8_t {
   kLimit,
   kAuth,
   kMigrated,
+  kHttpDone,  // a web connection answered with a plain HTTP reply
 };
 inline const char* close_reason_name(CloseReason r) {
   switch (r) {
@@ -84,6 +86,8 @@ inline const char* close_reason_name(CloseReason r) {
       return "authentication failed";
     case CloseReason::kMigrated:
       return "moved to its user's loop";
+    case CloseReason::kHttpDone:
+      return "http reply sent";
   }
   return "unknown";
 }
@@ -132,6 +136,7 @@ struct Session {
   std::unique_ptr<RoomsGather> gather;
   std::string in_buf;  // unparsed input: a partial frame, or input held while paused
   net::OutboundQueue out;
+  std::unique_ptr<WebConn> web;  // a web-listener connection; null for TCP
 };
 
 // This loop's view of one room: the sessions here that receive its frames.
