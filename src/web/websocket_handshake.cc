@@ -39,9 +39,9 @@ bool has_token(std::string_view value, std::string_view token) {
 bool valid_key(std::string_view key) {
   // 16 bytes in base64: 22 characters and "==".
   if (key.size() != 24 || key.substr(22) != "==") return false;
-  unsigned char out[18];
+  unsigned char out[kKeyBytes + 2];
   int n = EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(key.data()), 24);
-  return n == 18;  // EVP_DecodeBlock counts the padding as bytes: 16 + 2
+  return n == static_cast<int>(kKeyBytes) + 2;  // EVP_DecodeBlock counts the padding as bytes
 }
 
 // "http://host:port" -> "host:port" (default ports added); "" when not a URL.
