@@ -175,8 +175,14 @@ describe('chat page in Chromium', { skip: !CHATD && 'CHATD_BINARY is not set' },
     await open(ana, '# r');
     await open(bob, '# r');
     const before = (await messages(bob)).length;
+    // Cut while ana talks: these may reach bob live, or only by recovery.
+    for (let i = 1; i <= 3; i++) {
+      await ana.fill('#message-input', `in flight ${i}`);
+      await ana.press('#message-input', 'Enter');
+    }
     proxy.refuse(true);
     proxy.cut();
+    await waitAcked(ana);
     await bob.waitForSelector('#status[data-state="reconnecting"], #status[data-state="connecting"]');
     for (let i = 1; i <= 5; i++) await say(ana, `missed ${i}`);
     // Typed while disconnected: kept, and sent after the reconnect.
@@ -190,7 +196,8 @@ describe('chat page in Chromium', { skip: !CHATD && 'CHATD_BINARY is not set' },
     await waitBodies(bob, 'the live message after', (l) => l.includes('after the cut'));
     const got = await messages(bob);
     const after = bodies(got).slice(before);
-    assert.deepEqual(after.filter((b) => b.startsWith('missed')), ['missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5']);
+    assert.deepEqual(after.filter((b) => b.startsWith('in flight') || b.startsWith('missed')),
+      ['in flight 1', 'in flight 2', 'in flight 3', 'missed 1', 'missed 2', 'missed 3', 'missed 4', 'missed 5']);
     assert.equal(after.filter((b) => b === 'typed while offline').length, 1);
     assert.equal(after.at(-1), 'after the cut');
     const seqs = got.map((m) => m.seq);
