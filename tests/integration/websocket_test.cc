@@ -3,8 +3,12 @@
 // messages however they are split, RFC 6455 rules (masking, text, control
 // frames, close handshake, size limit), and WebSocket sessions living with
 // TCP sessions: talking to each other, and cut off as slow consumers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string>
@@ -347,6 +351,47 @@ TEST_P(WebSocketTest, IncompleteRequestTimesOut) {
   start_web({{"login-timeout", "1"}});
   std::string reply = http_raw(web_port_, "GET / HTTP/1.1\r\nHost: x\r\n", Ms(5000));
   EXPECT_EQ(reply.rfind("HTTP/1.1 408", 0), 0u) << reply;
+}
+
+TEST_P(WebSocketTest, MetricsCountUpgradesRefusalsAndFiles) {
+  const uint16_t http_port = free_local_port();
+  start_web({{"http", "127.0.0.1:" + std::to_string(http_port)}});
+  auto ok = ws();
+  ok->login("counted");
+  WsTestClient evil(web_port_);
+  EXPECT_EQ(evil.handshake({{"Origin", "http://evil.example"}}), 403);
+  WsTestClient bad(web_port_);
+  EXPECT_EQ(bad.handshake({{"Sec-WebSocket-Version", "7"}}), 400);
+  ASSERT_TRUE(http_get(web_port_, "/").has_value());
+  ok->send_frame(0x1, "text");
+  ok->expect_close(1003);
+  // The loops publish nothing lazily for these: counters are read live.
+  auto reply = http_get(http_port, "/metrics");
+  ASSERT_TRUE(reply.has_value());
+  Scrape m = parse_scrape(reply->body);
+  EXPECT_EQ(m.get("chatd_websocket_upgrades_total"), 1.0) << reply->body;
+  EXPECT_EQ(m.get("chatd_websocket_upgrades_refused_total{reason=\"origin\"}"), 1.0);
+  EXPECT_EQ(m.get("chatd_websocket_upgrades_refused_total{reason=\"bad_request\"}"), 1.0);
+  EXPECT_EQ(m.get("chatd_web_files_served_total"), 1.0);
+  EXPECT_EQ(m.get("chatd_websocket_protocol_closes_total"), 1.0);
+  EXPECT_EQ(m.get("chatd_web_connections_accepted_total"), 4.0);
+}
+
+TEST_P(WebSocketTest, AWebAddressThatIsTakenStopsChatd) {
+  // An address given explicitly must bind (the default one is best effort).
+  const uint16_t taken = free_local_port();
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(taken);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ServerProcess p;
+  EXPECT_EQ(p.run_expecting_exit({{"web", "127.0.0.1:" + std::to_string(taken)}}, threads()), 1);
+  EXPECT_NE(p.read_log().find("web listener"), std::string::npos) << p.read_log();
+  ::close(fd);
 }
 
 CHATD_INSTANTIATE_THREADS(WebSocketTest);
