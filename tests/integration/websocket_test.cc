@@ -3,11 +3,8 @@
 // messages however they are split, RFC 6455 rules (masking, text, control
 // frames, close handshake, size limit), and WebSocket sessions living with
 // TCP sessions: talking to each other, and cut off as slow consumers.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -379,15 +376,9 @@ TEST_P(WebSocketTest, MetricsCountUpgradesRefusalsAndFiles) {
 
 TEST_P(WebSocketTest, AWebAddressThatIsTakenStopsChatd) {
   // An address given explicitly must bind (the default one is best effort).
-  const uint16_t taken = free_local_port();
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  uint16_t taken = 0;
+  const int fd = listen_on_free_port(&taken);
   ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(taken);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
   ServerProcess p;
   EXPECT_EQ(p.run_expecting_exit({{"web", "127.0.0.1:" + std::to_string(taken)}}, threads()), 1);
   EXPECT_NE(p.read_log().find("web listener"), std::string::npos) << p.read_log();
