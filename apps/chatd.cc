@@ -85,6 +85,9 @@ int main(int argc, char** argv) {
       "'{}', auth {}",
       CHATD_VERSION, cfg.host, server.port(), cfg.threads, server.max_connections(), cfg.max_frame,
       cfg.lobby, cfg.jwt_secret.empty() ? "off" : "on (JWT HS256)");
+  if (server.web_port() != 0) {
+    spdlog::info("chat page on http://{}:{}/ (WebSocket at /ws)", cfg.web_host, server.web_port());
+  }
   if (http_on) {
     chat::install_metrics_routes(http, server, CHATD_VERSION);
     http.start();

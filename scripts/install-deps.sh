@@ -8,14 +8,17 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev libncurses-dev
-  libhttp-parser-dev
+  libhttp-parser-dev libwslay-dev
 )
 # Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes, and
 # redis-server for the chatbench peer-driver test, tmux for the chat UI test,
-# prometheus (and its promtool) for the metrics tests and `make monitor`.
+# prometheus (and its promtool) for the metrics tests and `make monitor`,
+# chromium and nodejs/npm for the chat page's browser tests (tests/browser).
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(googletest libgtest-dev libgmock-dev clang libclang-rt-14-dev python3 redis-server tmux
-    prometheus)
+    prometheus chromium nodejs)
+  # A nodejs from elsewhere (NodeSource) bundles npm and conflicts with Debian's.
+  if ! command -v npm >/dev/null; then packages+=(npm); fi
 fi
 
 missing=()

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,7 +38,8 @@ enum class MailKind : uint8_t {
   kWhisperDone,  // addr, req, n1=id (0: no such user), n2=time, frame, user_ref, client_id
   kRoomsPart,    // addr, n1=total, rooms
   // login: the accepting loop hands a connection to its user's loop
-  kAdopt,  // fd, user=a, token verified, req, client_id, b=unparsed input, c=unsent output
+  kAdopt,  // fd, user=a, token verified, req, client_id, b=unparsed input, c=unsent output,
+           // web=WebSocket state (c is then wire bytes, already framed)
 };
 
 struct Mail {
@@ -56,6 +58,7 @@ struct Mail {
   std::string c;
   net::FrameRef frame;
   std::vector<std::pair<std::string, uint32_t>> rooms;
+  std::unique_ptr<WebConn> web;
 };
 
 }  // namespace chat

@@ -7,6 +7,7 @@
 #include "chat/metrics_view.h"
 #include "chat/records.h"
 #include "proto/types.h"
+#include "web/websocket_handshake.h"
 
 namespace chat {
 namespace {
@@ -187,6 +188,27 @@ std::string render_prometheus(const ServerSnapshot& s) {
   out.family("chatd_rate_limited_total", MetricType::kCounter,
              "SAY and WHISPER refused with RATE_LIMITED.");
   out.sample("chatd_rate_limited_total", {}, s.rate_limited);
+  out.family("chatd_web_connections_accepted_total", MetricType::kCounter,
+             "Connections accepted on the web listener (page files and WebSocket).");
+  out.sample("chatd_web_connections_accepted_total", {}, s.web_accepted);
+  out.family("chatd_websocket_upgrades_total", MetricType::kCounter,
+             "WebSocket upgrades accepted (101 sent).");
+  out.sample("chatd_websocket_upgrades_total", {}, s.web_upgrades);
+  out.family("chatd_websocket_upgrades_refused_total", MetricType::kCounter,
+             "WebSocket upgrades refused, by reason (bad_request: 400, origin: 403).");
+  for (size_t r = 1; r < s.web_refused.size(); ++r) {
+    out.sample("chatd_websocket_upgrades_refused_total",
+               {{"reason", web::upgrade_refusal_name(static_cast<web::UpgradeRefusal>(r))}},
+               s.web_refused[r]);
+  }
+  out.family("chatd_web_files_served_total", MetricType::kCounter, "Page files served (200).");
+  out.sample("chatd_web_files_served_total", {}, s.web_files);
+  out.family("chatd_web_http_errors_total", MetricType::kCounter,
+             "Other HTTP error replies on the web listener (400, 404, 405, 408, 413, 431).");
+  out.sample("chatd_web_http_errors_total", {}, s.web_http_errors);
+  out.family("chatd_websocket_protocol_closes_total", MetricType::kCounter,
+             "WebSocket sessions closed for a framing error (1002, 1003, 1009).");
+  out.sample("chatd_websocket_protocol_closes_total", {}, s.ws_protocol_closes);
   out.family("chatd_outbound_queue_bytes", MetricType::kGauge,
              "Bytes queued for clients on all connections.");
   out.sample("chatd_outbound_queue_bytes", {}, s.outbound_bytes);
@@ -293,6 +315,18 @@ std::string render_stats_json(const ServerSnapshot& s) {
   j.close('}');
   j.num("slow_consumer_disconnects_total", slow_consumers(s));
   j.num("rate_limited_total", s.rate_limited);
+  j.open("web", '{');
+  j.num("connections_accepted_total", s.web_accepted);
+  j.num("websocket_upgrades_total", s.web_upgrades);
+  j.open("websocket_upgrades_refused_total", '{');
+  for (size_t r = 1; r < s.web_refused.size(); ++r) {
+    j.num(web::upgrade_refusal_name(static_cast<web::UpgradeRefusal>(r)), s.web_refused[r]);
+  }
+  j.close('}');
+  j.num("files_served_total", s.web_files);
+  j.num("http_errors_total", s.web_http_errors);
+  j.num("websocket_protocol_closes_total", s.ws_protocol_closes);
+  j.close('}');
   j.num("outbound_queue_bytes", s.outbound_bytes);
   j.num("outbound_queue_largest_bytes", s.outbound_largest);
   json_latency(j, "delivery_latency_seconds", s.delivery_latency);

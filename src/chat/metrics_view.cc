@@ -31,6 +31,8 @@ std::string_view close_reason_label(size_t reason) {
       return "auth_failed";
     case CloseReason::kMigrated:
       return "migrated";
+    case CloseReason::kHttpDone:
+      return "http_reply";
   }
   return "unknown";
 }
@@ -68,6 +70,13 @@ ServerSnapshot take_snapshot(const MetricsSource& source, uint64_t now_mono_ms, 
     for (size_t i = 0; i < s.errors_sent.size(); ++i)
       s.errors_sent[i] += st->errors_sent[i].value();
     s.rate_limited += st->rate_limited.value();
+    s.web_accepted += st->web_accepted.value();
+    s.web_upgrades += st->web_upgrades.value();
+    for (size_t i = 0; i < s.web_refused.size(); ++i)
+      s.web_refused[i] += st->web_refused[i].value();
+    s.web_files += st->web_files.value();
+    s.web_http_errors += st->web_http_errors.value();
+    s.ws_protocol_closes += st->ws_protocol_closes.value();
     s.outbound_bytes += st->outbound_bytes.value();
     s.outbound_largest = std::max(s.outbound_largest, st->outbound_largest.value());
     s.delivery_latency.add(st->delivery_latency);

@@ -73,6 +73,13 @@ struct ServerSnapshot {
   uint64_t bytes_out = 0;
   std::array<uint64_t, kErrorCodes> errors_sent{};
   uint64_t rate_limited = 0;
+  // The web listener.
+  uint64_t web_accepted = 0;
+  uint64_t web_upgrades = 0;
+  std::array<uint64_t, kUpgradeRefusalReasons> web_refused{};  // by web::UpgradeRefusal
+  uint64_t web_files = 0;
+  uint64_t web_http_errors = 0;
+  uint64_t ws_protocol_closes = 0;
   int64_t outbound_bytes = 0;
   int64_t outbound_largest = 0;  // the largest over the loops
   chat::metrics::LatencySnapshot delivery_latency;

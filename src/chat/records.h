@@ -16,6 +16,7 @@
 
 #include "base/token_bucket.h"
 #include "chat/resend_cache.h"
+#include "chat/web_conn.h"
 #include "net/frame_ref.h"
 #include "net/outbound_queue.h"
 
@@ -65,6 +66,7 @@ enum class CloseReason : uint8_t {
   kLimit,
   kAuth,
   kMigrated,
+  kHttpDone,  // a web connection answered with a plain HTTP reply
 };
 inline const char* close_reason_name(CloseReason r) {
   switch (r) {
@@ -86,6 +88,8 @@ inline const char* close_reason_name(CloseReason r) {
       return "authentication failed";
     case CloseReason::kMigrated:
       return "moved to its user's loop";
+    case CloseReason::kHttpDone:
+      return "http reply sent";
   }
   return "unknown";
 }
@@ -143,6 +147,7 @@ struct Session {
   std::unique_ptr<SessionExtras> extras;  // null until the session WATCHes or asks ROOMS
   std::string in_buf;  // unparsed input: a partial frame, or input held while paused
   net::OutboundQueue out;
+  std::unique_ptr<WebConn> web;  // a web-listener connection; null for TCP
 
   // The extras, made on first use.
   SessionExtras& more() {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/socket_util.h"
+#include "web/websocket_handshake.h"
 
 namespace chat {
 
@@ -35,6 +36,7 @@ Server::~Server() {
   shutdown();
   wait();
   if (ctx_.listen_fd >= 0) ::close(ctx_.listen_fd);
+  if (ctx_.web_fd >= 0) ::close(ctx_.web_fd);
 }
 
 Status Server::start() {
@@ -44,6 +46,21 @@ Status Server::start() {
   if (!fd) return fd.status();
   ctx_.listen_fd = *fd;
   port_ = net::local_port(*fd);
+
+  // The web listener (page and /ws), served by the same loops. An address
+  // the operator chose must work; the default one is best effort.
+  if (!cfg.web.empty()) {
+    auto web_fd = net::listen_tcp(cfg.web_host, cfg.web_port, 4096);
+    if (!web_fd) {
+      if (cfg.web_set) return Status::error("web listener: " + web_fd.status().message());
+      spdlog::warn("web listener off: {} (set --web to a free HOST:PORT, or \"\" for none)",
+                   web_fd.status().message());
+    } else {
+      ctx_.web_fd = *web_fd;
+      web_port_ = net::local_port(*web_fd);
+    }
+  }
+  ctx_.web_origins = web::split_list(cfg.web_origins);
 
   uint32_t n = cfg.threads;
   ctx_.shards.assign(n, nullptr);

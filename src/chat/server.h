@@ -42,6 +42,8 @@ class Server {
   bool shutting_down() const { return ctx_.shutting_down.load(std::memory_order_relaxed); }
 
   uint16_t port() const { return port_; }
+  // The web listener's port; 0 when it is off.
+  uint16_t web_port() const { return web_port_; }
   uint32_t max_connections() const { return ctx_.max_connections; }
   const Settings& settings() const { return ctx_.settings; }
 
@@ -50,6 +52,7 @@ class Server {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
+  uint16_t web_port_ = 0;
 };
 
 }  // namespace chat

@@ -82,17 +82,51 @@ Status set_listen(Settings& s, std::string v) {
   return Status::ok();
 }
 
-Status set_http(Settings& s, std::string v) {
-  s.http_set = true;
+// An optional endpoint (http, web): "" turns it off, else HOST:PORT by the
+// rules of listen. *set records that a file or flag chose it.
+Status set_endpoint(std::string v, std::string* text, std::string* host, uint16_t* port,
+                    bool* set) {
+  *set = true;
   if (v.empty()) {
-    s.http.clear();
+    text->clear();
     return Status::ok();
   }
-  Settings parsed;  // same HOST:PORT rules as listen
+  Settings parsed;
   if (Status st = set_listen(parsed, v); !st) return st;
-  s.http = std::move(v);
-  s.http_host = parsed.host;
-  s.http_port = parsed.port;
+  *text = std::move(v);
+  *host = parsed.host;
+  *port = parsed.port;
+  return Status::ok();
+}
+
+Status set_http(Settings& s, std::string v) {
+  return set_endpoint(std::move(v), &s.http, &s.http_host, &s.http_port, &s.http_set);
+}
+
+Status set_web(Settings& s, std::string v) {
+  return set_endpoint(std::move(v), &s.web, &s.web_host, &s.web_port, &s.web_set);
+}
+
+Status set_web_origins(Settings& s, std::string v) {
+  // Each item a whole origin: scheme://host[:port], no path.
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    std::string item =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) {
+      size_t scheme = item.find("://");
+      if (scheme == std::string::npos || scheme == 0 || scheme + 3 == item.size() ||
+          item.find('/', scheme + 3) != std::string::npos) {
+        return Status::error("each origin must be scheme://host[:port], got '" + item + "'");
+      }
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  s.web_origins = std::move(v);
   return Status::ok();
 }
 
@@ -173,6 +207,13 @@ const std::vector<Key>& keys() {
       string_key(
           "http", "HOST:PORT", "Metrics and health endpoint, HOST:PORT (\"\" = off)",
           [](const Settings& s) { return s.http; }, set_http),
+      string_key(
+          "web", "HOST:PORT", "Chat page and WebSocket endpoint (/ws), HOST:PORT (\"\" = off)",
+          [](const Settings& s) { return s.web; }, set_web),
+      string_key(
+          "web_origins", "ORIGINS",
+          "Origins allowed to open /ws, comma-separated (\"\" = same host only)",
+          [](const Settings& s) { return s.web_origins; }, set_web_origins),
   };
   return table;
 }

@@ -63,6 +63,15 @@ struct Settings {
   std::string http_host = "127.0.0.1";
   uint16_t http_port = 7001;
   bool http_set = false;
+  // Web listener (the chat page and WebSocket /ws), HOST:PORT as given; ""
+  // = off. Served by the chat loops. web_set: as http_set.
+  std::string web = "127.0.0.1:7080";
+  std::string web_host = "127.0.0.1";
+  uint16_t web_port = 7080;
+  bool web_set = false;
+  // Origins allowed to open /ws, comma-separated ("http://host:port");
+  // "" = the page's own host only (Origin host:port equal to Host).
+  std::string web_origins;
 };
 
 // Parses the command line (argv[0] is the program name) and the config file

@@ -19,6 +19,7 @@
 
 #include "net/socket_util.h"
 #include "proto/frame.h"
+#include "web/websocket_handshake.h"
 
 namespace chat {
 
@@ -28,6 +29,7 @@ using shard_internal::kTimerTickMs;
 namespace {
 
 constexpr uint64_t kListenerToken = ~uint64_t{0} - 1;
+constexpr uint64_t kWebListenerToken = ~uint64_t{0} - 2;
 constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr size_t kReadBudgetBytes = 256 * 1024;   // per connection per wakeup
 constexpr size_t kWriteBudgetBytes = 512 * 1024;  // per connection per iteration
@@ -35,8 +37,9 @@ constexpr int kMaxIovecs = 64;
 constexpr int kAcceptBudget = 256;  // per wakeup; the listener is level-triggered
 constexpr uint32_t kTimerSlots = 1024;
 constexpr size_t kDrainBeforeCloseBytes = 64 * 1024;
-constexpr size_t kMaxRetainedRooms = 10'000;  // empty rooms kept for history, per loop
-constexpr uint64_t kCloseFlushMs = 10'000;    // a closing connection's last chance to drain
+constexpr size_t kMaxRetainedRooms = 10'000;   // empty rooms kept for history, per loop
+constexpr uint64_t kCloseFlushMs = 10'000;     // a closing connection's last chance to drain
+constexpr size_t kMaxHttpRequestBytes = 8192;  // web listener: request line and headers
 
 }  // namespace
 
@@ -71,6 +74,10 @@ void Shard::run() {
     if (!st) spdlog::error("loop {}: cannot watch the listener: {}", index_, st.message());
     listening_ = st.is_ok();
   }
+  if (ctx_.web_fd >= 0) {
+    Status st = loop_.add(ctx_.web_fd, EPOLLIN | EPOLLEXCLUSIVE, kWebListenerToken);
+    if (!st) spdlog::error("loop {}: cannot watch the web listener: {}", index_, st.message());
+  }
   loop_.run(*this);
   // Whatever is still open after the grace period is closed now.
   for (uint32_t slot = 0; slot < sessions_.size(); ++slot) {
@@ -83,15 +90,16 @@ void Shard::run() {
 
 void Shard::on_event(uint64_t token, uint32_t events) {
   loop_.assert_in_loop_thread();
-  if (token == kListenerToken) {
-    accept_connections();
+  if (token == kListenerToken || token == kWebListenerToken) {
+    accept_connections(token == kListenerToken ? ctx_.listen_fd : ctx_.web_fd,
+                       token == kWebListenerToken);
     return;
   }
   Session* s = session_at(token);
   if (s == nullptr) return;  // stale event for a slot that was reused
   if ((events & EPOLLOUT) != 0) {
     s->write_blocked = false;
-    if (!s->out.empty() && !s->dirty) {
+    if (has_output(*s) && !s->dirty) {
       s->dirty = true;
       dirty_.push_back(slot_of(*s));
     }
@@ -117,16 +125,16 @@ SessionAddr Shard::addr_of(const Session& s) const {
   return make_addr(index_, s.generation, s.slot);
 }
 
-void Shard::accept_connections() {
+void Shard::accept_connections(int listen_fd, bool web) {
   for (int i = 0; i < kAcceptBudget; ++i) {
-    int fd = ::accept4(ctx_.listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if ((errno == EMFILE || errno == ENFILE) && spare_fd_ >= 0) {
         // Out of descriptors: use the spare one to take the connection off
         // the queue and close it, so the listener does not spin hot.
         ::close(spare_fd_);
-        int victim = ::accept4(ctx_.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        int victim = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (victim >= 0) ::close(victim);
         spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         conn_log_.logf(mono_ms_, "accept_emfile", spdlog::level::warn,
@@ -141,14 +149,21 @@ void Shard::accept_connections() {
     }
     uint32_t open = ctx_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
     stats_.accepted.add();
+    if (web) stats_.web_accepted.add();
     if (open > ctx_.max_connections || shutting_down_) {
       if (!shutting_down_) stats_.refused_full.add();
       static const net::FrameRef full =
           error_frame(0, proto::ErrorCode::kServerFull, "server is full");
       static const net::FrameRef closing =
           error_frame(0, proto::ErrorCode::kShuttingDown, "server is shutting down");
+      static const std::string busy =
+          web::http_response(503, "text/plain; charset=utf-8", "server is full or shutting down\n");
       const net::FrameRef& f = shutting_down_ ? closing : full;
-      net::write_best_effort(fd, f.data(), f.size());
+      if (web) {
+        net::write_best_effort(fd, busy.data(), busy.size());
+      } else {
+        net::write_best_effort(fd, f.data(), f.size());
+      }
       ::close(fd);
       ctx_.connections.fetch_sub(1, std::memory_order_relaxed);
       continue;
@@ -160,6 +175,8 @@ void Shard::accept_connections() {
       ctx_.connections.fetch_sub(1, std::memory_order_relaxed);
       continue;
     }
+    if (web) s->web = std::make_unique<WebConn>(kMaxHttpRequestBytes, cfg_.max_frame);
+    // A web connection's HTTP request has the same time as a HELLO.
     schedule_timer(*s, mono_ms_ + uint64_t{cfg_.login_timeout} * 1000);
   }
 }
@@ -205,7 +222,12 @@ void Shard::handle_readable(Session& s) {
       stats_.bytes_in.add(static_cast<uint64_t>(n));
       budget -= std::min(budget, static_cast<size_t>(n));
       s.last_active_ms = mono_ms_;
-      consume_input(s, reinterpret_cast<const uint8_t*>(read_buf_.data()), static_cast<size_t>(n));
+      const auto* bytes = reinterpret_cast<const uint8_t*>(read_buf_.data());
+      if (s.web != nullptr) {
+        consume_web_input(s, bytes, static_cast<size_t>(n));
+      } else {
+        consume_input(s, bytes, static_cast<size_t>(n));
+      }
       if (s.state == SessionState::kClosing || s.state == SessionState::kFree || s.paused) {
         return;
       }
@@ -329,6 +351,8 @@ void Shard::send_bulk(Session& s, Frame frame) {
 
 bool Shard::enqueue(Session& s, Frame& frame) {
   if (s.state == SessionState::kClosing || s.state == SessionState::kFree) return false;
+  // Chat frames go to a web connection only once it speaks WebSocket.
+  if (s.web != nullptr && s.web->phase != WebConn::Phase::kWebSocket) return false;
   if (s.out.bytes() + frame.size() > cfg_.max_outbound && !s.write_blocked) {
     // One iteration can queue more than max_outbound for a reader that
     // keeps up (a burst of pipelined SAYs): let its socket take what it
@@ -339,7 +363,12 @@ bool Shard::enqueue(Session& s, Frame& frame) {
   if (s.out.bytes() + frame.size() > cfg_.max_outbound) {
     // Slow consumer: drop what it has not taken, tell it why (best effort)
     // and close, without holding up anyone else.
-    s.out.drop_unstarted(chunks_);
+    if (s.web != nullptr) {
+      // The message in flight announced its length: it goes out whole.
+      s.out.drop_after(chunks_, s.web->raw_left + s.web->msg_left);
+    } else {
+      s.out.drop_unstarted(chunks_);
+    }
     s.out.push(chunks_,
                error_frame(0, proto::ErrorCode::kSlowConsumer, "output queue over max_outbound"));
     close_session(s, CloseReason::kSlowConsumer);
@@ -364,6 +393,10 @@ void Shard::send_error_and_close(Session& s, uint32_t req, proto::ErrorCode code
 }
 
 void Shard::write_queued(Session& s, size_t budget) {
+  if (s.web != nullptr) {
+    write_web(s, budget);
+    return;
+  }
   struct iovec iov[kMaxIovecs];
   while (!s.out.empty() && !s.write_blocked && budget > 0) {
     int n = s.out.fill_iovec(iov, kMaxIovecs);
@@ -389,11 +422,11 @@ void Shard::flush(Session& s) {
   s.dirty = false;
   if (s.state == SessionState::kFree || s.fd < 0) return;
   write_queued(s, kWriteBudgetBytes);
-  if (!s.out.empty() && !s.write_blocked && !s.dirty && !s.close_now) {
+  if (has_output(s) && !s.write_blocked && !s.dirty && !s.close_now) {
     s.dirty = true;  // budget spent: continue next iteration
     dirty_.push_back(s.slot);
   }
-  if (s.state == SessionState::kClosing && (s.out.empty() || s.close_now)) {
+  if (s.state == SessionState::kClosing && (!has_output(s) || s.close_now)) {
     closed_.push_back(s.slot);
   }
 }
@@ -414,6 +447,12 @@ void Shard::close_session(Session& s, CloseReason reason) {
   stats_.closed[static_cast<size_t>(reason)].add();
   bool was_live = s.state == SessionState::kLive;
   s.state = SessionState::kClosing;
+  if (s.web != nullptr && s.web->phase == WebConn::Phase::kWebSocket) {
+    // The WebSocket close frame follows the last queued data.
+    s.web->phase = WebConn::Phase::kClosed;
+    if (s.web->close_code == 0) s.web->close_code = ws_close_code(reason);
+    s.web->reader.release(ws_parsers_);
+  }
   // Leaving rooms and going offline happen at the end of the iteration, and
   // the slot is released after a last flush: never in the middle of a
   // callback (a fan-out loop, a mail handler) that may still hold it.
@@ -450,6 +489,10 @@ void Shard::release_slot(Session& s) {
     }
   }
   s.out.clear(chunks_);
+  if (s.web != nullptr) {
+    s.web->reader.release(ws_parsers_);
+    s.web.reset();
+  }
   s.fd = -1;
   s.state = SessionState::kFree;
   if (++s.generation == 0) s.generation = 1;

@@ -46,6 +46,8 @@ struct ServerContext {
   uint32_t max_connections = 0;
   uint64_t epoch = 0;
   int listen_fd = -1;
+  int web_fd = -1;                       // the web listener (page and /ws); -1 when off
+  std::vector<std::string> web_origins;  // parsed web_origins ("" = same host)
   Clock* clock = nullptr;
   std::unique_ptr<TokenVerifier> verifier;
   std::vector<Shard*> shards;
@@ -92,7 +94,8 @@ class Shard final : public net::LoopHandler {
   };
 
   // ---- connections (shard.cc) ----
-  void accept_connections();
+  // Accepts from `listen_fd`; `web`: the web listener (HTTP, then WebSocket).
+  void accept_connections(int listen_fd, bool web);
   Session* session_at(SessionAddr addr);
   SessionAddr addr_of(const Session& s) const;
   uint32_t slot_of(const Session& s) const;
@@ -130,6 +133,32 @@ class Shard final : public net::LoopHandler {
   void begin_shutdown();
   uint64_t now_ms() const { return now_ms_; }
   void publish_stats(uint64_t elapsed_ms);
+
+  // True while anything is left to write (the queue, or web framing bytes).
+  bool has_output(const Session& s) const {
+    return !s.out.empty() || (s.web != nullptr && s.web->output_pending());
+  }
+
+  // ---- web listener connections (shard_web.cc) ----
+  // Bytes read from a web connection: its HTTP request, then WebSocket frames.
+  void consume_web_input(Session& s, const uint8_t* data, size_t n);
+  void answer_http(Session& s, const uint8_t* rest, size_t rest_len);
+  // A plain HTTP reply, then the connection closes.
+  void respond_http(Session& s, int status, std::string_view content_type, std::string_view body,
+                    bool head_only = false);
+  // WebSocket frames: binary payloads go to the chat frame reader.
+  void read_websocket(Session& s, const uint8_t* data, size_t n);
+  // Queues bytes that go out as they are (no WebSocket framing).
+  void queue_raw(Session& s, std::string_view bytes);
+  void queue_pong(Session& s, const uint8_t* payload, size_t n);
+  // Writes a web session's output: raw bytes, then chat frames as binary
+  // messages (one header per writev), control frames between messages.
+  void write_web(Session& s, size_t budget);
+  // Everything a web session still owes its peer, as wire bytes (for the
+  // move to another loop); empties its queue.
+  std::string take_web_output(Session& s);
+  // The close code a WebSocket session gets for `reason`.
+  static uint16_t ws_close_code(CloseReason reason);
 
   // ---- requests on the session's loop (shard_requests.cc) ----
   // Returns false when input must stop after this frame (paused or closing).
@@ -220,6 +249,7 @@ class Shard final : public net::LoopHandler {
   const Settings& cfg_;
   net::EventLoop loop_;
   net::ChunkPool chunks_;
+  web::WsParserPool ws_parsers_;  // wslay contexts lent to web sessions mid-frame
   TimingWheel wheel_;
   uint64_t now_ms_ = 0;   // wall clock (message times), refreshed each iteration
   uint64_t mono_ms_ = 0;  // monotonic clock (timeouts)

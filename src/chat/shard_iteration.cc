@@ -29,6 +29,10 @@ void Shard::on_timer(uint32_t slot, uint32_t tag) {
     s.close_now = true;
     s.out.clear(chunks_);
     closed_.push_back(s.slot);
+  } else if (s.state == SessionState::kHandshake && s.web != nullptr &&
+             s.web->phase == WebConn::Phase::kHttp) {
+    stats_.web_http_errors.add();
+    respond_http(s, 408, "text/plain; charset=utf-8", "no complete request in time\n");
   } else if (s.state == SessionState::kHandshake) {
     send_error_and_close(s, 0, proto::ErrorCode::kIdleTimeout, "no HELLO in time",
                          CloseReason::kIdle);

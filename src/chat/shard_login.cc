@@ -57,7 +57,13 @@ void Shard::finish_migration(Session& s, const uint8_t* rest, size_t rest_len) {
   // Replies queued before the HELLO (PONG, NOT_LOGGED_IN) go first: write
   // them now, and hand over whatever the socket would not take yet.
   flush(s);
-  if (!s.out.empty()) {
+  if (s.web != nullptr) {
+    // WebSocket state goes along: unsent output as framed wire bytes, the
+    // reader (with any half-read frame) and the input it has not read yet.
+    m.c = take_web_output(s);
+    s.web->reader.take_input(s.web->pending_input);
+    m.web = std::move(s.web);
+  } else if (!s.out.empty()) {
     struct iovec iov[64];
     int n = s.out.fill_iovec(iov, 64);
     for (int i = 0; i < n; ++i)
@@ -82,12 +88,24 @@ void Shard::adopt(Mail& m) {
     ctx_.connections.fetch_sub(1, std::memory_order_relaxed);
     return;
   }
-  if (!m.c.empty()) send(*s, Frame::copy_of(m.c));
+  s->web = std::move(m.web);
+  if (s->web != nullptr) {
+    queue_raw(*s, m.c);
+  } else if (!m.c.empty()) {
+    send(*s, Frame::copy_of(m.c));
+  }
   log_in(*s, m.a, m.req, m.client_id);
   s->in_buf = std::move(m.b);
   // The old loop may have taken the readiness edge: look for ourselves.
   s->read_ready = true;
   process_input(*s);
+  if (s->web != nullptr && s->state == SessionState::kLive) {
+    // WebSocket bytes the old loop read but had not parsed, and whatever
+    // the reader still holds: after the chat bytes above, in stream order.
+    std::string pending = std::move(s->web->pending_input);
+    s->web->pending_input.clear();
+    read_websocket(*s, reinterpret_cast<const uint8_t*>(pending.data()), pending.size());
+  }
   if (s->state == SessionState::kLive && !s->paused && !s->in_pending_reads) {
     s->in_pending_reads = true;
     pending_reads_.push_back(s->slot);

@@ -14,8 +14,11 @@
 
 namespace chat {
 
-inline constexpr size_t kCloseReasons = 9;  // CloseReason values
-inline constexpr size_t kErrorCodes = 20;   // ErrorCode values 0..19
+inline constexpr size_t kCloseReasons = 10;  // CloseReason values
+inline constexpr size_t kErrorCodes = 20;    // ErrorCode values 0..19
+// Upgrade refusals: bad_request (400), origin (403); index as
+// web::UpgradeRefusal, 0 unused.
+inline constexpr size_t kUpgradeRefusalReasons = 3;
 
 // The loop's RoomTraffic tables as of its last once-a-second publish: the
 // loop writes them under `mu` once a second, a scrape copies them under it.
@@ -48,6 +51,14 @@ struct ShardStats {
   metrics::LatencyHistogram loop_iteration;    // busy time of one iteration
   metrics::Gauge last_iteration_mono_ms;       // for /healthz: a stuck loop stops this
   RoomTrafficBoard room_traffic;               // the busiest rooms, once a second
+
+  // The web listener (see docs/operations.md, "Metrics").
+  metrics::Counter web_accepted;  // connections accepted on the web listener
+  metrics::Counter web_upgrades;  // WebSocket upgrades accepted (101)
+  std::array<metrics::Counter, kUpgradeRefusalReasons> web_refused;  // by reason
+  metrics::Counter web_files;                                        // page files served (200)
+  metrics::Counter web_http_errors;     // other HTTP error replies (404, 405, 400, 408, 413, 431)
+  metrics::Counter ws_protocol_closes;  // WebSocket sessions closed for a framing error
 };
 
 }  // namespace chat

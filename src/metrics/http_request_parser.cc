@@ -22,6 +22,25 @@ struct HttpRequestParser::Impl {
     return 0;
   }
 
+  static int on_header_field(http_parser* p, const char* at, size_t len) {
+    HttpRequestParser& me = self(p);
+    auto& headers = me.request_.headers;
+    if (headers.empty() || me.in_value_) {
+      headers.emplace_back();
+      me.in_value_ = false;
+    }
+    headers.back().first.append(at, len);
+    return 0;
+  }
+
+  static int on_header_value(http_parser* p, const char* at, size_t len) {
+    HttpRequestParser& me = self(p);
+    if (me.request_.headers.empty()) return 0;
+    me.in_value_ = true;
+    me.request_.headers.back().second.append(at, len);
+    return 0;
+  }
+
   static int on_headers_complete(http_parser* p) {
     self(p).headers_done_ = true;
     return 0;
@@ -42,6 +61,8 @@ HttpRequestParser::HttpRequestParser(size_t max_request_bytes)
   impl_->owner = this;
   http_parser_settings_init(&impl_->settings);
   impl_->settings.on_url = Impl::on_url;
+  impl_->settings.on_header_field = Impl::on_header_field;
+  impl_->settings.on_header_value = Impl::on_header_value;
   impl_->settings.on_headers_complete = Impl::on_headers_complete;
   impl_->settings.on_message_complete = Impl::on_message_complete;
   reset();
@@ -56,6 +77,7 @@ void HttpRequestParser::reset() {
   url_.clear();
   request_bytes_ = 0;
   headers_done_ = false;
+  in_value_ = false;
   complete_ = false;
   keep_alive_ = true;
   error_status_ = 0;
@@ -92,7 +114,8 @@ HttpRequestParser::Step HttpRequestParser::feed(std::string_view in) {
       request_.query = url_.substr(query.off, query.len);
     }
     request_.method = http_method_str(static_cast<http_method>(impl_->parser.method));
-    if (impl_->parser.upgrade != 0) keep_alive_ = false;  // not honoured: close after the reply
+    request_.upgrade = impl_->parser.upgrade != 0;
+    if (request_.upgrade) keep_alive_ = false;  // not honoured: close after the reply
     return Step{State::kRequest, n};
   }
   const auto err = HTTP_PARSER_ERRNO(&impl_->parser);

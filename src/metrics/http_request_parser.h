@@ -68,6 +68,7 @@ class HttpRequestParser {
   std::string url_;
   size_t request_bytes_ = 0;  // consumed for the current request
   bool headers_done_ = false;
+  bool in_value_ = false;  // the last header callback was a value
   bool complete_ = false;
   bool keep_alive_ = true;
   int error_status_ = 0;

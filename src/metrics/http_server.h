@@ -30,6 +30,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -39,6 +41,10 @@ struct HttpRequest {
   std::string method;  // "GET", "HEAD"
   std::string path;    // "/metrics" (no query)
   std::string query;   // "a=1" (no '?'); "" when absent
+  // Header fields in arrival order, names as sent (bounded by the request
+  // size limit). Repeated fields stay separate.
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool upgrade = false;  // the request asked for a protocol upgrade
 };
 
 struct HttpResponse {

@@ -102,4 +102,22 @@ void OutboundQueue::drop_unstarted(ChunkPool& pool) {
   bytes_ -= offset;
 }
 
+void OutboundQueue::drop_after(ChunkPool& pool, uint64_t keep) {
+  std::vector<FrameRef> kept;
+  uint64_t covered = 0;
+  uint32_t offset = head_offset_;
+  for (OutboundChunk* c = head_; c != nullptr && covered < keep; c = c->next) {
+    for (uint32_t i = c->begin; i < c->end && covered < keep; ++i) {
+      covered += c->frames[i].size() - offset;
+      offset = 0;
+      kept.push_back(std::move(c->frames[i]));
+    }
+  }
+  const uint32_t started = kept.empty() ? 0 : head_offset_;
+  clear(pool);
+  for (FrameRef& f : kept) push(pool, std::move(f));
+  head_offset_ = started;
+  bytes_ -= started;
+}
+
 }  // namespace chat::net

@@ -65,6 +65,10 @@ class OutboundQueue {
   // Drops everything not yet started, keeping the rest of a frame that is
   // partly written so the stream stays whole for a last frame after it.
   void drop_unstarted(ChunkPool& pool);
+  // Keeps the frames holding the first `keep` unsent bytes and drops the
+  // rest (a WebSocket message in flight must be finished: its header
+  // announced its length). Not for the hot path: it may allocate.
+  void drop_after(ChunkPool& pool, uint64_t keep);
 
  private:
   OutboundChunk* head_ = nullptr;

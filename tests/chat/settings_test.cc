@@ -453,6 +453,39 @@ TEST_F(SettingsTest, HttpEndpointFromDefaultFlagAndFile) {
   EXPECT_NE(out_.find("127.0.0.1:7001"), std::string::npos);
 }
 
+TEST_F(SettingsTest, WebListenerAndOrigins) {
+  auto r = parse({});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->web, "127.0.0.1:7080");
+  EXPECT_EQ(r->web_port, 7080);
+  EXPECT_FALSE(r->web_set);
+  EXPECT_EQ(r->web_origins, "");
+
+  r = parse({"--web", "localhost:8080", "--web-origins", "http://a.example:80, https://b.example"});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->web_host, "127.0.0.1");
+  EXPECT_EQ(r->web_port, 8080);
+  EXPECT_TRUE(r->web_set);
+  EXPECT_EQ(r->web_origins, "http://a.example:80, https://b.example");
+
+  r = parse({"--web="});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->web, "");
+  EXPECT_TRUE(r->web_set);
+
+  const std::string path =
+      write_file("web.toml", "web = \"127.0.0.1:9300\"\nweb_origins = \"http://x.example\"\n");
+  r = parse({"--config", path});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->web_port, 9300);
+  EXPECT_EQ(r->web_origins, "http://x.example");
+
+  expect_refused({"--web", "7080"}, {"--web", "HOST:PORT"});
+  expect_refused({"--web-origins", "chat.example"}, {"--web-origins", "scheme://"});
+  expect_refused({"--web-origins", "http://a.example/page"}, {"--web-origins"});
+  expect_file_refused("web_origins = 1\n", {"web_origins", "string"});
+}
+
 TEST(MaxConnectionsTest, ExplicitValueWins) {
   Settings s;
   s.max_connections = 123;

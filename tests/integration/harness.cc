@@ -259,6 +259,12 @@ bool ServerProcess::spawn(const ServerArgs& args, int threads) {
   std::vector<std::string> argv_s = {CHATD_BINARY, "--listen", "127.0.0.1:" + std::to_string(port_),
                                      "--threads", std::to_string(threads)};
   for (auto& a : args.argv()) argv_s.push_back(a);
+  // The web listener defaults to 127.0.0.1:7080: parallel tests would fight
+  // over it, so it is off unless the test asks for it.
+  if (!args.has("web")) {
+    argv_s.push_back("--web");
+    argv_s.push_back("");
+  }
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);

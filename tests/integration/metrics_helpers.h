@@ -20,6 +20,9 @@ namespace chat::itest {
 
 // A port on 127.0.0.1 that was free a moment ago (bind to 0, read, close).
 uint16_t free_local_port();
+// Listens on a free port of 127.0.0.1 (so starting a server there fails):
+// returns the descriptor, which the caller closes, and sets *port. -1 on error.
+int listen_on_free_port(uint16_t* port);
 
 struct HttpReply {
   int status = 0;

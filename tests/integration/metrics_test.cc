@@ -290,14 +290,9 @@ TEST_P(MetricsTest, ReadyzFailsDuringShutdown) {
 
 TEST_P(MetricsTest, TakenHttpAddressIsAStartupError) {
   // Something already listens on the port given with --http.
-  const uint16_t taken = free_local_port();
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(taken);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
+  uint16_t taken = 0;
+  const int fd = listen_on_free_port(&taken);
+  ASSERT_GE(fd, 0);
   ServerProcess p;
   EXPECT_EQ(p.run_expecting_exit({{"http", "127.0.0.1:" + std::to_string(taken)}}, threads()), 1);
   const std::string log = p.read_log();

@@ -43,6 +43,36 @@ TEST(HttpRequestParserTest, ByteAtATime) {
   EXPECT_FALSE(p.keep_alive());
 }
 
+TEST(HttpRequestParserTest, HeadersAndUpgradeStopBeforeTheOtherProtocol) {
+  const std::string in =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:7080\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n\x82\x85"
+      "abc";
+  for (size_t chunk : {size_t{1}, size_t{7}, in.size()}) {
+    HttpRequestParser p(8192);
+    size_t off = 0;
+    HttpRequestParser::Step step;
+    while (off < in.size()) {
+      step = p.feed(std::string_view(in).substr(off, chunk));
+      off += step.consumed;
+      if (step.state != State::kNeedMore) break;
+    }
+    ASSERT_EQ(step.state, State::kRequest) << chunk;
+    EXPECT_TRUE(p.request().upgrade);
+    EXPECT_FALSE(p.keep_alive());
+    EXPECT_EQ(in.substr(off),
+              "\x82\x85"
+              "abc")
+        << "the frame bytes after the request stay unread";
+    const auto& h = p.request().headers;
+    ASSERT_EQ(h.size(), 4u) << chunk;
+    EXPECT_EQ(h[0].first, "Host");
+    EXPECT_EQ(h[0].second, "127.0.0.1:7080");
+    EXPECT_EQ(h[3].first, "Sec-WebSocket-Key");
+    EXPECT_EQ(h[3].second, "dGhlIHNhbXBsZSBub25jZQ==");
+  }
+}
+
 TEST(HttpRequestParserTest, AbsoluteFormTargetAndHttp10) {
   HttpRequestParser p(8192);
   auto step = p.feed("GET http://127.0.0.1:7001/stats?x HTTP/1.0\r\n\r\n");

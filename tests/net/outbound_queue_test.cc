@@ -102,5 +102,22 @@ TEST(OutboundQueueTest, DropUnstartedKeepsTheRestOfAPartlyWrittenFrame) {
   EXPECT_EQ(q.bytes(), 0u);
 }
 
+TEST(OutboundQueueTest, DropAfterKeepsTheFramesHoldingTheFirstBytes) {
+  ChunkPool pool;
+  OutboundQueue q;
+  for (int i = 0; i < 40; ++i) q.push(pool, FrameRef::copy_of("frame" + std::to_string(i % 10)));
+  q.consume(pool, 8);  // "frame0" and "fr" of "frame1" written
+  // A message in flight covers the rest of frame1 and frame2 (4 + 6 bytes).
+  q.drop_after(pool, 10);
+  EXPECT_EQ(q.bytes(), 10u);
+  q.push(pool, FrameRef::copy_of("|end"));
+  EXPECT_EQ(drain_all(q, pool, 3), "ame1frame2|end");
+
+  q.push(pool, FrameRef::copy_of("gone"));
+  q.drop_after(pool, 0);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace chat::net
