@@ -102,6 +102,41 @@ struct RoomsGather {
   std::vector<std::pair<std::string, uint32_t>> rooms;
 };
 
+// Input a session keeps between reads: a partial frame, or frames held while
+// the session is paused. Nearly every connection holds none, so this is one
+// pointer until it is used, and it gives its memory back when emptied.
+class HeldInput {
+ public:
+  bool empty() const { return !buf_ || buf_->empty(); }
+  size_t size() const { return buf_ ? buf_->size() : 0; }
+  void append(const char* data, size_t n) {
+    if (!buf_) buf_ = std::make_unique<std::string>();
+    buf_->append(data, n);
+  }
+  void assign(const char* data, size_t n) {
+    clear();
+    append(data, n);
+  }
+  // Replaces the contents with `bytes` (nothing held when it is empty).
+  void set(std::string bytes) {
+    if (bytes.empty()) {
+      clear();
+    } else {
+      buf_ = std::make_unique<std::string>(std::move(bytes));
+    }
+  }
+  // Hands the bytes over and holds nothing.
+  std::string take() {
+    std::string out = buf_ ? std::move(*buf_) : std::string();
+    buf_.reset();
+    return out;
+  }
+  void clear() { buf_.reset(); }
+
+ private:
+  std::unique_ptr<std::string> buf_;
+};
+
 // What few sessions need, kept out of Session so that an idle connection
 // does not pay for it.
 struct SessionExtras {
@@ -145,7 +180,7 @@ struct Session {
 
   std::vector<RoomLink> rooms;
   std::unique_ptr<SessionExtras> extras;  // null until the session WATCHes or asks ROOMS
-  std::string in_buf;  // unparsed input: a partial frame, or input held while paused
+  HeldInput in_buf;  // unparsed input: a partial frame, or input held while paused
   net::OutboundQueue out;
   std::unique_ptr<WebConn> web;  // a web-listener connection; null for TCP
 
@@ -155,8 +190,8 @@ struct Session {
     return *extras;
   }
   bool is_watching(std::string_view name) const {
-    return extras && std::find(extras->watched.begin(), extras->watched.end(), name) !=
-                         extras->watched.end();
+    return extras &&
+           std::find(extras->watched.begin(), extras->watched.end(), name) != extras->watched.end();
   }
   size_t watch_count() const { return extras ? extras->watched.size() : 0; }
 };

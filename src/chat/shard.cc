@@ -269,13 +269,12 @@ void Shard::consume_input(Session& s, const uint8_t* data, size_t n) {
 void Shard::process_input(Session& s) {
   if (s.in_buf.empty()) return;
   // Parse from a moved-out buffer: handlers never see in_buf change under them.
-  std::string buf = std::move(s.in_buf);
-  s.in_buf.clear();
+  std::string buf = s.in_buf.take();
   size_t used = parse_frames(s, reinterpret_cast<const uint8_t*>(buf.data()), buf.size());
   if (s.state == SessionState::kFree || s.state == SessionState::kClosing) return;
   if (used < buf.size()) {
     buf.erase(0, used);
-    s.in_buf = std::move(buf);
+    s.in_buf.set(std::move(buf));
   }
 }
 
@@ -504,7 +503,7 @@ void Shard::release_slot(Session& s) {
   s.user = nullptr;
   std::vector<RoomLink>().swap(s.rooms);
   s.extras.reset();
-  std::string().swap(s.in_buf);
+  s.in_buf.clear();
   --open_sessions_;
   // dirty / in_pending_reads are cleared by the lists that hold the slot.
   free_slots_.push_back(s.slot);

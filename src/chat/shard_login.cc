@@ -95,7 +95,7 @@ void Shard::adopt(Mail& m) {
     send(*s, Frame::copy_of(m.c));
   }
   log_in(*s, m.a, m.req, m.client_id);
-  s->in_buf = std::move(m.b);
+  s->in_buf.set(std::move(m.b));
   // The old loop may have taken the readiness edge: look for ourselves.
   s->read_ready = true;
   process_input(*s);
