@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cluster/redis_connection.h"
 #include "net/socket_util.h"
 #include "proto/frame.h"
 
@@ -53,6 +54,7 @@ Shard::Shard(uint32_t index, ServerContext& ctx)
   for (size_t i = 0; i < ctx_.shards.size(); ++i) inbox_.push_back(std::make_unique<Inbox>());
   wake_pending_.assign(ctx_.shards.size(), false);
   spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  clustered_ = !cfg_.cluster.empty();
 }
 
 Shard::~Shard() {
@@ -71,7 +73,9 @@ void Shard::run() {
     if (!st) spdlog::error("loop {}: cannot watch the listener: {}", index_, st.message());
     listening_ = st.is_ok();
   }
+  if (clustered_) cluster_start();
   loop_.run(*this);
+  if (clustered_) cluster_stop();
   // Whatever is still open after the grace period is closed now.
   for (uint32_t slot = 0; slot < sessions_.size(); ++slot) {
     Session& s = sessions_[slot];
@@ -87,6 +91,7 @@ void Shard::on_event(uint64_t token, uint32_t events) {
     accept_connections();
     return;
   }
+  if (clustered_ && cluster_event(token, events)) return;
   Session* s = session_at(token);
   if (s == nullptr) return;  // stale event for a slot that was reused
   if ((events & EPOLLOUT) != 0) {

@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/timing_wheel.h"
 #include "chat/auth.h"
+#include "chat/cluster_room.h"
 #include "chat/mail.h"
 #include "chat/records.h"
 #include "chat/room_directory.h"
@@ -32,7 +33,13 @@
 #include "net/spsc_queue.h"
 #include "proto/messages.h"
 
+struct redisReply;
+
 namespace chat {
+
+namespace cluster {
+class RedisConnection;
+}
 
 class Shard;
 
@@ -194,6 +201,35 @@ class Shard final : public net::LoopHandler {
   void maybe_forget_user(User& u);
   void sweep_offline_users();
 
+  // ---- cluster mode (shard_cluster.cc, docs/cluster.md) ----
+  // The rooms this loop owns do their Redis work here: one command
+  // connection (pipelined) and one subscriber connection per loop.
+  bool clustered() const { return clustered_; }
+  bool redis_cmd_up() const;
+  bool redis_sub_up() const;
+  void cluster_start();
+  void cluster_stop();
+  // True when `token` is one of this loop's Redis connections.
+  bool cluster_event(uint64_t token, uint32_t events);
+  void cluster_after_events();
+  void on_redis_cmd_state(bool up);
+  void on_redis_sub_state(bool up);
+  void on_redis_push(const redisReply& push);
+  // JOIN on the owner: answered once the room's channel is subscribed and
+  // its seq read (ClusterRoom). `counted`: the session was added to the room.
+  void cluster_join(Mail& m, bool counted);
+  // The room has no local sessions left: its channel is given up.
+  void cluster_room_emptied(const std::string& name);
+  void cluster_say(Mail& m);
+  void cluster_history(Mail& m);
+  void answer_join(SessionAddr addr, std::string room, uint32_t req, bool reply, uint64_t seq,
+                   proto::ErrorCode error);
+  // Every JOIN waiting on `name` is refused with UNAVAILABLE (undone).
+  void fail_joiners(const std::string& name);
+  void request_room_seq(const std::string& name);
+  void room_synced(const std::string& name, uint64_t seq);
+  void deliver_room_push(const std::string& name, ClusterRoom& cr, std::string_view payload);
+
   const uint32_t index_;
   const uint32_t loops_;
   ServerContext& ctx_;
@@ -235,6 +271,12 @@ class Shard final : public net::LoopHandler {
   std::string read_buf_;                      // per-loop read buffer
   std::string scratch_;                       // per-loop encoding buffer
   Mail migrating_;                            // the login being handed to another loop
+
+  bool clustered_ = false;         // settings.cluster is set
+  bool cluster_stopping_ = false;  // connections are being torn down: ignore callbacks
+  std::unique_ptr<cluster::RedisConnection> redis_cmd_;
+  std::unique_ptr<cluster::RedisConnection> redis_sub_;
+  std::unordered_map<std::string, ClusterRoom> cluster_rooms_;  // owned rooms in Redis
 };
 
 }  // namespace chat

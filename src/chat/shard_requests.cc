@@ -33,13 +33,19 @@ uint32_t leading_req(proto::Payload p) {
 
 bool Shard::may_send_to(Session& s, uint32_t target) {
   if (s.inflight == 0) return true;
-  if (target != index_ && target == s.inflight_loop && s.inflight < kMaxInflight) return true;
+  // Cluster mode: an owner answers some requests after a Redis round trip
+  // and others at once, so its answers could overtake each other: one
+  // request in flight per session.
+  if (!clustered_ && target != index_ && target == s.inflight_loop && s.inflight < kMaxInflight) {
+    return true;
+  }
   s.paused = true;
   return false;
 }
 
 void Shard::note_inflight(Session& s, uint32_t target) {
-  if (target == index_) return;  // answered synchronously
+  // Answered synchronously (standalone); in cluster mode maybe later.
+  if (target == index_ && !clustered_) return;
   if (s.inflight > 0 && s.inflight_loop != target) {
     s.inflight_loop = Session::kAnyLoop;
   } else if (s.inflight == 0) {
