@@ -39,4 +39,18 @@ struct ClusterRoom {
   std::vector<std::string> buffered;  // pushes (payloads) that came while syncing
 };
 
+// A user channel of a user this loop owns: subscribed while the user has
+// sessions on this node. One SUBSCRIBE or UNSUBSCRIBE in flight at a time:
+// a change of mind meanwhile is applied when Redis confirms.
+struct UserChannel {
+  enum class State : uint8_t { kIdle, kSubscribing, kSubscribed, kUnsubscribing };
+  struct Welcome {
+    SessionAddr addr = 0;
+    net::FrameRef frame;
+  };
+  State state = State::kIdle;
+  bool wanted = false;            // the user has sessions here
+  std::vector<Welcome> welcomes;  // logins waiting for the subscription
+};
+
 }  // namespace chat

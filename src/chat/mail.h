@@ -34,7 +34,7 @@ enum class MailKind : uint8_t {
   kPresence,     // addr, b=user, frame: a PRESENCE for a session that watched b
   kFanout,       // room=b, frame, addr=excluded session (0: none)
   kSayDone,      // addr, req, n1=seq, n2=time, user_ref, client_id, error
-  kWhisperDone,  // addr, req, n1=id (0: no such user), n2=time, frame, user_ref, client_id
+  kWhisperDone,  // addr, req, n1=id (0: no such user), n2=time, frame, user_ref, client_id, error
   kRoomsPart,    // addr, n1=total, rooms
   // login: the accepting loop hands a connection to its user's loop
   kAdopt,  // fd, user=a, token verified, req, client_id, b=unparsed input, c=unsent output

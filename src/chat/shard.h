@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include "chat/room_directory.h"
 #include "chat/settings.h"
 #include "chat/shard_stats.h"
+#include "cluster/room_wire.h"
 #include "net/event_loop.h"
 #include "net/outbound_queue.h"
 #include "net/spsc_queue.h"
@@ -39,7 +41,7 @@ namespace chat {
 
 namespace cluster {
 class RedisConnection;
-}
+}  // namespace cluster
 
 class Shard;
 
@@ -220,8 +222,23 @@ class Shard final : public net::LoopHandler {
   void cluster_join(Mail& m, bool counted);
   // The room has no local sessions left: its channel is given up.
   void cluster_room_emptied(const std::string& name);
+  using ScriptDone = std::function<void(const redisReply* reply)>;
+  // Runs a script by EVALSHA (EVAL once when Redis lost it); `args` are
+  // numkeys, keys and arguments. False when not sent (Redis down).
+  bool run_script(std::string_view script, const std::string& sha, std::vector<std::string> args,
+                  ScriptDone done);
   void cluster_say(Mail& m);
   void cluster_history(Mail& m);
+  void cluster_whisper(Mail& m);
+  // The user's first session here came (or its last went): this node
+  // listens on the user's channel while it has sessions of the user.
+  void cluster_user_online(const std::string& user, bool online);
+  void on_user_push(const std::string& user, const cluster::PubSubPush& push);
+  // Sends WELCOME once the user's channel is subscribed here, so no
+  // WHISPER published after it is missed; until then it counts as a
+  // request in flight (later requests wait).
+  void cluster_welcome(Session& s, Frame welcome);
+  void release_welcomes(UserChannel& uc);
   void answer_join(SessionAddr addr, std::string room, uint32_t req, bool reply, uint64_t seq,
                    proto::ErrorCode error);
   // Every JOIN waiting on `name` is refused with UNAVAILABLE (undone).
@@ -277,6 +294,7 @@ class Shard final : public net::LoopHandler {
   std::unique_ptr<cluster::RedisConnection> redis_cmd_;
   std::unique_ptr<cluster::RedisConnection> redis_sub_;
   std::unordered_map<std::string, ClusterRoom> cluster_rooms_;  // owned rooms in Redis
+  std::unordered_map<std::string, UserChannel> user_channels_;  // owned users' channels
 };
 
 }  // namespace chat

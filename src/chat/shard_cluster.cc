@@ -18,7 +18,6 @@
 
 namespace chat {
 
-using shard_internal::error_frame;
 using shard_internal::put_u64;
 using shard_internal::steady_us;
 using State = ClusterRoom::State;
@@ -30,8 +29,6 @@ using proto::ErrorCode;
 constexpr uint64_t kRedisCmdToken = ~uint64_t{0} - 2;  // beside the listener's token
 constexpr uint64_t kRedisSubToken = ~uint64_t{0} - 3;
 constexpr size_t kMaxBufferedPushes = 65'536;  // per room while its seq is read
-
-constexpr std::string_view kUnavailableText = "cluster unavailable: try again later";
 
 }  // namespace
 
@@ -83,8 +80,10 @@ void Shard::on_redis_cmd_state(bool up) {
   if (cluster_stopping_) return;
   if (up) {
     // Loaded before any EVALSHA on this connection (commands go in order).
-    std::string_view load[] = {"SCRIPT", "LOAD", cluster::kSayScript};
-    redis_cmd_->command(load, [](const redisReply*) {});
+    for (std::string_view script : {cluster::kSayScript, cluster::kWhisperScript}) {
+      std::string_view load[] = {"SCRIPT", "LOAD", script};
+      redis_cmd_->command(load, [](const redisReply*) {});
+    }
     for (auto& [name, cr] : cluster_rooms_) {
       if (cr.state == State::kSyncing) request_room_seq(name);
     }
@@ -113,8 +112,18 @@ void Shard::on_redis_sub_state(bool up) {
       it->second.state = State::kIdle;
       it->second.buffered.clear();
     }
+    for (auto& [user, uc] : user_channels_) {
+      uc.state = UserChannel::State::kIdle;
+      release_welcomes(uc);
+    }
     return;
   }
+  for (auto& [user, uc] : user_channels_) {
+    if (uc.wanted && redis_sub_->subscribe(cluster::user_channel(user))) {
+      uc.state = UserChannel::State::kSubscribing;
+    }
+  }
+  std::erase_if(user_channels_, [](const auto& entry) { return !entry.second.wanted; });
   // Back: every room with local members subscribes again; its seq may jump.
   rooms_.for_each([this](const Room& room) {
     if (room.sessions() == 0) return;
@@ -224,6 +233,10 @@ void Shard::on_redis_push(const redisReply& push) {
   if (cluster_stopping_) return;
   auto p = cluster::decode_pubsub_push(push);
   if (!p) return;
+  if (auto user = cluster::user_of_channel(p->channel)) {
+    on_user_push(std::string(*user), *p);
+    return;
+  }
   auto room = cluster::room_of_channel(p->channel);
   if (!room) return;
   auto it = cluster_rooms_.find(std::string(*room));
@@ -294,120 +307,6 @@ void Shard::deliver_room_push(const std::string& name, ClusterRoom& cr, std::str
   bool ours = push->node == cfg_.node_id;
   stats_.says.add();
   fanout_room(*room, frame, ours ? push->addr : 0, ours ? push->arrival_us : steady_us());
-}
-
-// ---------------------------------------------------------------- SAY, HISTORY
-
-void Shard::cluster_say(Mail& m) {
-  // What the answer needs, kept until Redis replies.
-  struct SayJob {
-    SessionAddr addr;
-    uint32_t req;
-    uint64_t client_id;
-    User* user_ref;
-  };
-  SayJob job{m.addr, m.req, m.client_id, m.user_ref};
-  auto answer = [this, job](uint64_t seq, uint64_t time, ErrorCode error) {
-    Mail r;
-    r.kind = MailKind::kSayDone;
-    r.addr = job.addr;
-    r.req = job.req;
-    r.client_id = job.client_id;
-    r.user_ref = job.user_ref;
-    r.n1 = seq;
-    r.n2 = time;
-    r.error = static_cast<uint8_t>(error);
-    post(addr_loop(job.addr), std::move(r));
-  };
-  // Sender and body, for the stream entry, from the frame the sender encoded.
-  auto d = proto::decode_message(
-      {m.frame.data() + proto::kHeaderBytes, m.frame.size() - proto::kHeaderBytes});
-  if (!d.ok() || !redis_cmd_up()) {
-    answer(0, 0, ErrorCode::kUnavailable);
-    return;
-  }
-  std::string seq_key = cluster::room_seq_key(m.b);
-  std::string stream_key = cluster::room_stream_key(m.b);
-  std::string resend = m.client_id != 0 ? cluster::resend_key(m.b, d.msg.from, m.client_id, m.req)
-                                        : cluster::room_seq_key(m.b);  // unused: same slot
-  std::string channel = cluster::room_channel(m.b);
-  std::string time = std::to_string(now_ms_);
-  std::string history = std::to_string(cfg_.history);
-  std::string origin = cfg_.node_id + ' ' + std::to_string(m.addr) + ' ' + std::to_string(m.n2);
-  std::string_view frame(reinterpret_cast<const char*>(m.frame.data()), m.frame.size());
-  std::string_view argv[] = {"EVALSHA",  cluster::say_script_sha(),
-                             "3",        seq_key,
-                             stream_key, resend,
-                             channel,    time,
-                             d.msg.from, d.msg.body,
-                             history,    origin,
-                             frame,      m.client_id != 0 ? "1" : "0"};
-  // A Redis that lost its scripts (restarted) says NOSCRIPT: run the same
-  // arguments with EVAL once.
-  std::vector<std::string> retry(std::begin(argv) + 2, std::end(argv));
-  auto on_reply = [this, answer, retry = std::move(retry)](const redisReply* r) mutable {
-    if (cluster_stopping_) return;
-    if (r != nullptr && r->type == REDIS_REPLY_ERROR &&
-        std::string_view(r->str, r->len).starts_with("NOSCRIPT")) {
-      std::vector<std::string_view> eval = {"EVAL", cluster::kSayScript};
-      for (const std::string& a : retry) eval.push_back(a);
-      bool sent = redis_cmd_->command(eval, [this, answer](const redisReply* r2) {
-        if (cluster_stopping_) return;
-        auto res = r2 != nullptr ? cluster::decode_say_reply(*r2) : std::nullopt;
-        if (res) {
-          answer(res->seq, res->time, ErrorCode{});
-        } else {
-          answer(0, 0, ErrorCode::kUnavailable);
-        }
-      });
-      if (!sent) answer(0, 0, ErrorCode::kUnavailable);
-      return;
-    }
-    auto res = r != nullptr ? cluster::decode_say_reply(*r) : std::nullopt;
-    if (!res) {
-      if (r != nullptr && r->type == REDIS_REPLY_ERROR) {
-        spdlog::warn("loop {}: SAY script failed: {}", index_, std::string_view(r->str, r->len));
-      }
-      answer(0, 0, ErrorCode::kUnavailable);
-      return;
-    }
-    answer(res->seq, res->time, ErrorCode{});
-  };
-  if (!redis_cmd_->command(argv, std::move(on_reply))) answer(0, 0, ErrorCode::kUnavailable);
-}
-
-void Shard::cluster_history(Mail& m) {
-  SessionAddr addr = m.addr;
-  uint32_t req = m.req;
-  std::string room = m.b;
-  size_t limit = std::min<size_t>(static_cast<size_t>(m.n2), proto::kMaxHistoryEntries);
-  std::string key = cluster::room_stream_key(m.b);
-  std::string start = std::to_string(m.n1 + 1);
-  std::string count = std::to_string(limit + 1);  // one more tells whether there is more
-  std::string_view argv[] = {"XRANGE", key, start, "+", "COUNT", count};
-  auto on_reply = [this, addr, req, room, limit](const redisReply* r) {
-    if (cluster_stopping_) return;
-    std::vector<cluster::StreamEntry> entries;
-    if (r == nullptr || !cluster::decode_stream_range(*r, &entries)) {
-      reply(addr, error_frame(req, ErrorCode::kUnavailable, kUnavailableText));
-      return;
-    }
-    proto::HistoryPage page;
-    page.req = req;
-    page.room = room;
-    page.more = entries.size() > limit;
-    if (page.more) entries.resize(limit);
-    page.entries.reserve(entries.size());
-    for (const cluster::StreamEntry& e : entries) {
-      page.entries.push_back(proto::HistoryEntry{e.seq, e.time, e.from, e.body});
-    }
-    scratch_.clear();
-    proto::encode(scratch_, page, cfg_.max_frame);
-    reply(addr, Frame::copy_of(scratch_));
-  };
-  if (!redis_cmd_->command(argv, std::move(on_reply))) {
-    reply(addr, error_frame(req, ErrorCode::kUnavailable, kUnavailableText));
-  }
 }
 
 }  // namespace chat

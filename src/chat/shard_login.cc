@@ -106,13 +106,19 @@ void Shard::log_in(Session& s, std::string_view name, uint32_t req, uint64_t cli
   s.client_id = client_id;
   u.sessions.push_back(s.slot);
   ++live_count_;
-  send(s, encode_frame(proto::Welcome{req, addr_of(s), now_ms_, cfg_.heartbeat, cfg_.timeout,
-                                      cfg_.max_frame, u.name, ctx_.epoch}));
+  Frame welcome = encode_frame(proto::Welcome{req, addr_of(s), now_ms_, cfg_.heartbeat,
+                                              cfg_.timeout, cfg_.max_frame, u.name, ctx_.epoch});
   s.last_active_ms = mono_ms_;
   schedule_timer(s, mono_ms_ + uint64_t{cfg_.timeout} * 1000);
   if (u.sessions.size() == 1) {
     ++users_online_;
     presence_changed(u, true);
+    if (clustered_) cluster_user_online(u.name, true);
+  }
+  if (clustered_) {
+    cluster_welcome(s, std::move(welcome));  // once this node hears the user's channel
+  } else {
+    send(s, std::move(welcome));
   }
   if (!cfg_.lobby.empty()) join_room(s, cfg_.lobby, 0, /*reply=*/false);
 }
@@ -149,6 +155,7 @@ void Shard::end_session(Session& s) {
     --users_online_;
     u.offline_since_ms = mono_ms_;
     presence_changed(u, false);
+    if (clustered_) cluster_user_online(u.name, false);
     maybe_forget_user(u);
   }
   s.user = nullptr;

@@ -87,6 +87,10 @@ void Shard::user_watch(Mail& m, bool watch) {
 }
 
 void Shard::user_whisper(Mail& m) {
+  if (clustered_) {
+    cluster_whisper(m);
+    return;
+  }
   Mail r;
   r.kind = MailKind::kWhisperDone;
   r.addr = m.addr;
@@ -114,6 +118,13 @@ void Shard::user_whisper(Mail& m) {
 }
 
 void Shard::on_whisper_done(Mail& m) {
+  if (m.error != 0) {
+    finish_send(m,
+                encode_frame(proto::ErrorMsg{m.req, static_cast<ErrorCode>(m.error),
+                                             "cluster unavailable: try again later"}),
+                false);
+    return;
+  }
   if (m.n1 == 0) {
     finish_send(m,
                 encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNoSuchUser, "user is not online"}),

@@ -59,6 +59,22 @@ std::optional<std::string_view> room_of_channel(std::string_view channel) {
   return channel.substr(kPrefix.size(), channel.size() - kPrefix.size() - kSuffix.size());
 }
 
+std::string user_channel(std::string_view user) {
+  std::string ch;
+  ch.reserve(user.size() + 10);
+  ch.append("chatd:u:{").append(user).append("}");
+  return ch;
+}
+
+std::optional<std::string_view> user_of_channel(std::string_view channel) {
+  constexpr std::string_view kPrefix = "chatd:u:{";
+  if (channel.size() < kPrefix.size() + 2 || channel.substr(0, kPrefix.size()) != kPrefix ||
+      channel.back() != '}') {
+    return std::nullopt;
+  }
+  return channel.substr(kPrefix.size(), channel.size() - kPrefix.size() - 1);
+}
+
 std::string resend_key(std::string_view room, std::string_view user, uint64_t client_id,
                        uint32_t req) {
   char tail[48];
@@ -85,19 +101,45 @@ if ARGV[8] == '1' then redis.call('SET', KEYS[3], answer, 'EX', 300) end
 return {answer, 0}
 )LUA";
 
+std::string script_sha(std::string_view script) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(script.data()), script.size(), digest);
+  std::string hex;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char b : digest) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
+  }
+  return hex;
+}
+
 const std::string& say_script_sha() {
-  static const std::string sha = [] {
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1(reinterpret_cast<const unsigned char*>(kSayScript.data()), kSayScript.size(), digest);
-    std::string hex;
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (unsigned char b : digest) {
-      hex.push_back(kHex[b >> 4]);
-      hex.push_back(kHex[b & 15]);
-    }
-    return hex;
-  }();
+  static const std::string sha = script_sha(kSayScript);
   return sha;
+}
+
+const std::string_view kWhisperScript = R"LUA(
+local id = redis.call('INCR', KEYS[1])
+local payload = id .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4]
+local n = redis.call('PUBLISH', ARGV[1], payload)
+if n > 0 and ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], payload) end
+return {id, n}
+)LUA";
+
+const std::string& whisper_script_sha() {
+  static const std::string sha = script_sha(kWhisperScript);
+  return sha;
+}
+
+std::optional<WhisperResult> decode_whisper_reply(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) return std::nullopt;
+  const redisReply* id = reply.element[0];
+  const redisReply* n = reply.element[1];
+  if (id == nullptr || n == nullptr || id->type != REDIS_REPLY_INTEGER ||
+      n->type != REDIS_REPLY_INTEGER || id->integer <= 0 || n->integer < 0) {
+    return std::nullopt;
+  }
+  return WhisperResult{static_cast<uint64_t>(id->integer), static_cast<uint64_t>(n->integer)};
 }
 
 std::optional<RoomPush> decode_room_push(std::string_view payload) {

@@ -26,6 +26,15 @@ std::optional<std::string_view> room_of_channel(std::string_view channel);
 std::string resend_key(std::string_view room, std::string_view user, uint64_t client_id,
                        uint32_t req);
 
+// A user's channel: every node with sessions of the user subscribes to it
+// (private messages), and the counter that numbers private messages.
+std::string user_channel(std::string_view user);
+std::optional<std::string_view> user_of_channel(std::string_view channel);
+inline constexpr std::string_view kPrivateIdKey = "chatd:private-id";
+
+// SHA1 (hex) of a script, its name for EVALSHA.
+std::string script_sha(std::string_view script);
+
 // The SAY script (see docs/cluster.md) and its SHA1 (hex), for EVALSHA.
 //   KEYS: seq, stream, resend key
 //   ARGV: channel, time ms, sender, body, history, origin, frame, use resend (1/0)
@@ -33,8 +42,24 @@ std::string resend_key(std::string_view room, std::string_view user, uint64_t cl
 extern const std::string_view kSayScript;
 const std::string& say_script_sha();
 
+// The WHISPER script: numbers a PRIVATE and publishes it on the
+// recipient's channel, and (when someone got it) on the sender's channel
+// for the sender's other sessions.
+//   KEYS: private id counter
+//   ARGV: channel, time ms, origin, frame (PRIVATE with id and time zero),
+//         sender's channel ("" for a whisper to oneself)
+// Returns {id, receivers} (receivers: nodes subscribed to the channel).
+extern const std::string_view kWhisperScript;
+const std::string& whisper_script_sha();
+struct WhisperResult {
+  uint64_t id = 0;
+  uint64_t receivers = 0;
+};
+std::optional<WhisperResult> decode_whisper_reply(const redisReply& reply);
+
 // The pub/sub payload of one message: "seq time node addr arrival_us FRAME",
 // FRAME being the MESSAGE as the sender's node encoded it (seq, time zero).
+// A PRIVATE on a user channel has the same form, its id in place of seq.
 struct RoomPush {
   uint64_t seq = 0;
   uint64_t time = 0;

@@ -40,7 +40,27 @@ TEST(RoomWireTest, KeysShareTheRoomAsHashTag) {
   EXPECT_FALSE(room_of_channel("}:msg"));
 }
 
+TEST(RoomWireTest, UserChannels) {
+  EXPECT_EQ(user_channel("ana"), "chatd:u:{ana}");
+  EXPECT_EQ(user_of_channel("chatd:u:{ana}"), std::optional<std::string_view>("ana"));
+  EXPECT_FALSE(user_of_channel("chatd:u:{}"));
+  EXPECT_FALSE(user_of_channel("chatd:{ana}:msg"));
+}
+
+TEST(RoomWireTest, DecodesWhisperReply) {
+  auto ok = parse("*2\r\n:42\r\n:2\r\n");
+  auto r = decode_whisper_reply(*ok.reply);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->id, 42u);
+  EXPECT_EQ(r->receivers, 2u);
+  EXPECT_FALSE(decode_whisper_reply(*parse("*2\r\n:0\r\n:2\r\n").reply));
+  EXPECT_FALSE(decode_whisper_reply(*parse("*2\r\n$2\r\n42\r\n:2\r\n").reply));
+  EXPECT_FALSE(decode_whisper_reply(*parse("-ERR x\r\n").reply));
+}
+
 TEST(RoomWireTest, ScriptShaIsSha1HexOfTheScript) {
+  // SHA1("abc"), the FIPS 180 test vector.
+  EXPECT_EQ(script_sha("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
   const std::string& sha = say_script_sha();
   EXPECT_EQ(sha.size(), 40u);
   EXPECT_EQ(sha.find_first_not_of("0123456789abcdef"), std::string::npos);

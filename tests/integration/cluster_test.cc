@@ -236,6 +236,49 @@ TEST_P(ClusterTest, RedisStoppedMidRunAnswersUnavailableAndRecoversThreads) {
   EXPECT_EQ(seq, ack->id + 1);
 }
 
+TEST_P(ClusterTest, WhisperReachesEverySessionOnEveryNodeThreads) {
+  auto ana = login(0, "ana");
+  auto ana2 = login(0, "ana");
+  auto bob1 = login(1, "bob");
+  auto bob2 = login(2, "bob");
+  uint64_t id = ana->whisper("bob", "psst");
+  for (TestClient* c : {bob1.get(), bob2.get(), ana2.get()}) {
+    auto p = c->expect_event<proto::Private>();
+    EXPECT_EQ(p->id, id) << c->label();
+    EXPECT_EQ(p->from, "ana");
+    EXPECT_EQ(p->to, "bob");
+    EXPECT_EQ(p->body, "psst");
+  }
+  ana->expect_none_of(MsgType::kPrivate, Ms(100));
+  // Ids are unique across nodes.
+  uint64_t back = bob2->whisper("ana", "hi");
+  EXPECT_NE(back, id);
+  EXPECT_EQ(ana->expect_event<proto::Private>()->id, back);
+  EXPECT_EQ(ana2->expect_event<proto::Private>()->id, back);
+  EXPECT_EQ(bob1->expect_event<proto::Private>()->id, back) << "the sender's other session";
+
+  uint32_t req = ana->next_req();
+  ana->send(proto::Whisper{req, "nobody", "x"});
+  ana->expect_error(ErrorCode::kNoSuchUser, req);
+
+  // bob leaves everywhere: no node listens for him any more.
+  bob1->bye();
+  bob2->bye();
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    req = ana->next_req();
+    ana->send(proto::Whisper{req, "bob", "still there?"});
+    Frame f = ana->next_reply();
+    gone = f.type == static_cast<uint8_t>(MsgType::kError);
+    if (gone) {
+      EXPECT_EQ(decode_as<proto::ErrorMsg>(f)->code, ErrorCode::kNoSuchUser);
+    } else {
+      std::this_thread::sleep_for(Ms(50));
+    }
+  }
+  EXPECT_TRUE(gone) << "bob's channel is still subscribed";
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, ClusterTest, ::testing::Values(1, 2), ThreadsParamName);
 
 }  // namespace
