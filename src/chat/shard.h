@@ -234,6 +234,17 @@ class Shard final : public net::LoopHandler {
   // listens on the user's channel while it has sessions of the user.
   void cluster_user_online(const std::string& user, bool online);
   void on_user_push(const std::string& user, const cluster::PubSubPush& push);
+  // ---- presence across nodes (shard_cluster_presence.cc) ----
+  // Some other node has the user (owned here) online.
+  bool online_elsewhere(const std::string& user) const;
+  void set_remote_online(const std::string& user, const std::string& node, bool online);
+  // This node's user came online or went offline: the online set, the channel.
+  void announce_user(const std::string& user, bool online);
+  void on_status_push(const cluster::PubSubPush& push);
+  void presence_snapshot();
+  void forget_node(const std::string& node);
+  // Heartbeat (loop 0) and the liveness of nodes whose users are online.
+  void presence_tick();
   // Sends WELCOME once the user's channel is subscribed here, so no
   // WHISPER published after it is missed; until then it counts as a
   // request in flight (later requests wait).
@@ -295,6 +306,11 @@ class Shard final : public net::LoopHandler {
   std::unique_ptr<cluster::RedisConnection> redis_sub_;
   std::unordered_map<std::string, ClusterRoom> cluster_rooms_;  // owned rooms in Redis
   std::unordered_map<std::string, UserChannel> user_channels_;  // owned users' channels
+  // Owned users online on other nodes: user -> those nodes.
+  std::unordered_map<std::string, std::vector<std::string>> remote_online_;
+  uint32_t snapshot_gen_ = 0;
+  uint64_t next_heartbeat_ms_ = 0;
+  uint64_t next_liveness_ms_ = 0;
 };
 
 }  // namespace chat

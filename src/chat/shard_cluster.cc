@@ -12,6 +12,7 @@
 
 #include "chat/shard.h"
 #include "chat/shard_internal.h"
+#include "cluster/presence_wire.h"
 #include "cluster/redis_connection.h"
 #include "cluster/room_wire.h"
 #include "proto/frame.h"
@@ -72,6 +73,8 @@ void Shard::cluster_after_events() {
   redis_sub_->flush();
   redis_cmd_->tick(mono_ms_);
   redis_sub_->tick(mono_ms_);
+  presence_tick();
+  redis_cmd_->flush();  // what the tick asked
 }
 
 // ---------------------------------------------------------------- state
@@ -86,6 +89,11 @@ void Shard::on_redis_cmd_state(bool up) {
     }
     for (auto& [name, cr] : cluster_rooms_) {
       if (cr.state == State::kSyncing) request_room_seq(name);
+    }
+    // Redis may have lost them (or dropped us as dead): say again who is here.
+    next_heartbeat_ms_ = 0;
+    for (const auto& [name, u] : users_) {
+      if (!u->sessions.empty()) announce_user(name, true);
     }
     return;
   }
@@ -118,6 +126,7 @@ void Shard::on_redis_sub_state(bool up) {
     }
     return;
   }
+  redis_sub_->subscribe(cluster::kStatusChannel);  // its confirmation starts a snapshot
   for (auto& [user, uc] : user_channels_) {
     if (uc.wanted && redis_sub_->subscribe(cluster::user_channel(user))) {
       uc.state = UserChannel::State::kSubscribing;
@@ -233,6 +242,10 @@ void Shard::on_redis_push(const redisReply& push) {
   if (cluster_stopping_) return;
   auto p = cluster::decode_pubsub_push(push);
   if (!p) return;
+  if (p->channel == cluster::kStatusChannel) {
+    on_status_push(*p);
+    return;
+  }
   if (auto user = cluster::user_of_channel(p->channel)) {
     on_user_push(std::string(*user), *p);
     return;

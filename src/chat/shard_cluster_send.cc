@@ -207,6 +207,7 @@ void Shard::cluster_whisper(Mail& m) {
 }
 
 void Shard::cluster_user_online(const std::string& user, bool online) {
+  announce_user(user, online);
   UserChannel& uc = user_channels_[user];
   uc.wanted = online;
   using US = UserChannel::State;

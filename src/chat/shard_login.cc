@@ -112,7 +112,7 @@ void Shard::log_in(Session& s, std::string_view name, uint32_t req, uint64_t cli
   schedule_timer(s, mono_ms_ + uint64_t{cfg_.timeout} * 1000);
   if (u.sessions.size() == 1) {
     ++users_online_;
-    presence_changed(u, true);
+    if (!clustered_ || !online_elsewhere(u.name)) presence_changed(u, true);
     if (clustered_) cluster_user_online(u.name, true);
   }
   if (clustered_) {
@@ -154,7 +154,7 @@ void Shard::end_session(Session& s) {
   if (u.sessions.empty()) {
     --users_online_;
     u.offline_since_ms = mono_ms_;
-    presence_changed(u, false);
+    if (!clustered_ || !online_elsewhere(u.name)) presence_changed(u, false);
     if (clustered_) cluster_user_online(u.name, false);
     maybe_forget_user(u);
   }

@@ -81,7 +81,8 @@ void Shard::user_watch(Mail& m, bool watch) {
   if (m.flag && std::find(u.watchers.begin(), u.watchers.end(), m.addr) == u.watchers.end()) {
     u.watchers.push_back(m.addr);
   }
-  Frame f = encode_frame(proto::Presence{u.name, !u.sessions.empty(), now_ms_});
+  bool online = !u.sessions.empty() || (clustered_ && online_elsewhere(u.name));
+  Frame f = encode_frame(proto::Presence{u.name, online, now_ms_});
   maybe_forget_user(u);  // a watch of nobody new leaves no record behind
   reply(m.addr, std::move(f));
 }

@@ -69,7 +69,8 @@ TEST(RoomWireTest, ScriptShaIsSha1HexOfTheScript) {
 
 TEST(RoomWireTest, DecodesRoomPushWithBinaryFrame) {
   std::string frame("\xCA\x00 x y\n", 7);
-  auto p = decode_room_push("12 1700000000123 node-a 72057594037927937 99 " + frame);
+  const std::string payload = "12 1700000000123 node-a 72057594037927937 99 " + frame;
+  auto p = decode_room_push(payload);  // views into payload
   ASSERT_TRUE(p);
   EXPECT_EQ(p->seq, 12u);
   EXPECT_EQ(p->time, 1700000000123u);

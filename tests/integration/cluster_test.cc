@@ -2,6 +2,8 @@
 // the test's own. Rooms span nodes with one gapless order, HISTORY and
 // resend safety work through any node, and a node whose Redis is gone
 // answers UNAVAILABLE, keeps its sessions and recovers.
+#include <signal.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -40,6 +42,23 @@ class ClusterTest : public ::testing::TestWithParam<int> {
                       {"rate", "10000"},         {"burst", "10000"}};
       ASSERT_TRUE(nodes_.back()->start(args, GetParam()));
     }
+    // A node listens before its loops have reached Redis: wait until rooms
+    // on every loop can be joined (bounded).
+    for (int i = 0; i < kNodes; ++i) {
+      auto probe = login(i, "probe" + std::to_string(i));
+      for (int r = 0; r < 4; ++r) {
+        std::string room = "probe-room-" + std::to_string(r);
+        bool joined = false;
+        for (int attempt = 0; attempt < 100 && !joined; ++attempt) {
+          uint32_t req = probe->next_req();
+          probe->send(proto::Join{req, room});
+          joined = probe->next_reply().type == static_cast<uint8_t>(MsgType::kAck);
+          if (!joined) std::this_thread::sleep_for(Ms(50));
+        }
+        ASSERT_TRUE(joined) << "node " << i << " never reached Redis";
+      }
+      probe->bye();
+    }
   }
 
   void TearDown() override {
@@ -49,6 +68,7 @@ class ClusterTest : public ::testing::TestWithParam<int> {
       }
     }
   }
+  // (A test that SIGKILLs a node reaps it itself.)
 
   std::unique_ptr<TestClient> login(int node, const std::string& user, uint64_t client_id = 0) {
     auto c =
@@ -277,6 +297,50 @@ TEST_P(ClusterTest, WhisperReachesEverySessionOnEveryNodeThreads) {
     }
   }
   EXPECT_TRUE(gone) << "bob's channel is still subscribed";
+}
+
+TEST_P(ClusterTest, WatchSeesUsersOnOtherNodesThreads) {
+  auto watcher = login(0, "watcher");
+  auto states = watcher->watch({"bob"});
+  EXPECT_FALSE(states["bob"]);
+
+  auto bob1 = login(1, "bob");
+  auto on = watcher->expect_event<proto::Presence>(Ms(5000));
+  EXPECT_EQ(on->user, "bob");
+  EXPECT_TRUE(on->online);
+  auto bob2 = login(2, "bob");  // online already: no news
+  // A watch from a third node sees him too (once the news reached it).
+  auto other = login(2, "other");
+  if (!other->watch({"bob"})["bob"]) {
+    EXPECT_TRUE(other->expect_event<proto::Presence>(Ms(5000))->online);
+  }
+
+  bob1->bye();
+  watcher->expect_none_of(MsgType::kPresence, Ms(300));  // still on node 2
+  bob2->bye();
+  auto off = watcher->expect_event<proto::Presence>(Ms(5000));
+  EXPECT_EQ(off->user, "bob");
+  EXPECT_FALSE(off->online);
+  EXPECT_FALSE(other->expect_event<proto::Presence>(Ms(5000))->online);
+}
+
+TEST_P(ClusterTest, KilledNodesUsersGoOfflineWithinTtlThreads) {
+  auto bob = login(2, "bob");
+  auto watcher = login(0, "watcher");
+  if (!watcher->watch({"bob"})["bob"]) {
+    ASSERT_TRUE(watcher->expect_event<proto::Presence>(Ms(5000))->online);
+  }
+  ASSERT_EQ(::kill(nodes_[2]->pid(), SIGKILL), 0);
+  auto killed_at = Clock::now();
+  auto off = watcher->expect_event<proto::Presence>(Ms(2000 + 4000));
+  EXPECT_EQ(off->user, "bob");
+  EXPECT_FALSE(off->online);
+  EXPECT_LT(Clock::now() - killed_at, Ms(2000 + 2000)) << "cluster_ttl is 2 s";
+  nodes_[2]->wait_exit(Ms(5000));
+
+  // bob comes back through another node.
+  auto again = login(1, "bob");
+  EXPECT_TRUE(watcher->expect_event<proto::Presence>(Ms(5000))->online);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, ClusterTest, ::testing::Values(1, 2), ThreadsParamName);
