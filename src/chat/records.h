@@ -109,9 +109,10 @@ struct Session {
   bool write_blocked = false;  // last write hit EAGAIN; wait for EPOLLOUT
   bool in_pending_reads = false;
   bool in_resume_list = false;
-  bool close_now = false;  // closing without waiting for the queue to drain
-  bool migrated = false;   // the socket now belongs to another loop
-  bool ended = false;      // end_session() has run
+  bool close_now = false;        // closing without waiting for the queue to drain
+  bool migrated = false;         // the socket now belongs to another loop
+  bool ended = false;            // end_session() has run
+  bool cluster_counted = false;  // counted in Redis against max_sessions (cluster mode)
   int fd = -1;
 
   // Cross-loop requests whose replies have not come back. While any are in

@@ -439,6 +439,7 @@ void Shard::release_slot(Session& s) {
   if (++s.generation == 0) s.generation = 1;
   s.timer_tag++;
   s.paused = s.read_ready = s.peer_eof = s.close_now = s.migrated = s.ended = false;
+  s.cluster_counted = false;
   s.write_blocked = false;
   s.inflight = 0;
   s.client_id = 0;

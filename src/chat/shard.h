@@ -29,6 +29,7 @@
 #include "chat/room_directory.h"
 #include "chat/settings.h"
 #include "chat/shard_stats.h"
+#include "cluster/presence_wire.h"
 #include "cluster/room_wire.h"
 #include "net/event_loop.h"
 #include "net/outbound_queue.h"
@@ -132,6 +133,8 @@ class Shard final : public net::LoopHandler {
   void finish_migration(Session& s, const uint8_t* rest, size_t rest_len);
   void adopt(Mail& m);
   void log_in(Session& s, std::string_view user, uint32_t req, uint64_t client_id);
+  // The session becomes live: WELCOME, presence, lobby.
+  void admit_login(Session& s, User& u, uint32_t req, uint64_t client_id);
   FrameAction handle_join(Session& s, proto::Payload payload);
   FrameAction handle_leave(Session& s, proto::Payload payload);
   FrameAction handle_say(Session& s, proto::Payload payload);
@@ -243,6 +246,11 @@ class Shard final : public net::LoopHandler {
   void on_status_push(const cluster::PubSubPush& push);
   void presence_snapshot();
   void forget_node(const std::string& node);
+  // Counts the login against max_sessions across nodes: returns true when
+  // the answer comes later (the session waits, its input paused); false
+  // when Redis is down (the node's own count is all there is).
+  bool cluster_count_login(Session& s, std::string_view user, uint32_t req, uint64_t client_id);
+  void cluster_count_logout(const std::string& user);
   // Heartbeat (loop 0) and the liveness of nodes whose users are online.
   void presence_tick();
   // Sends WELCOME once the user's channel is subscribed here, so no
@@ -309,6 +317,8 @@ class Shard final : public net::LoopHandler {
   // Owned users online on other nodes: user -> those nodes.
   std::unordered_map<std::string, std::vector<std::string>> remote_online_;
   uint32_t snapshot_gen_ = 0;
+  const std::string login_script_sha_ = cluster::script_sha(cluster::kLoginScript);
+  const std::string logout_script_sha_ = cluster::script_sha(cluster::kLogoutScript);
   uint64_t next_heartbeat_ms_ = 0;
   uint64_t next_liveness_ms_ = 0;
 };

@@ -83,7 +83,8 @@ void Shard::on_redis_cmd_state(bool up) {
   if (cluster_stopping_) return;
   if (up) {
     // Loaded before any EVALSHA on this connection (commands go in order).
-    for (std::string_view script : {cluster::kSayScript, cluster::kWhisperScript}) {
+    for (std::string_view script : {cluster::kSayScript, cluster::kWhisperScript,
+                                    cluster::kLoginScript, cluster::kLogoutScript}) {
       std::string_view load[] = {"SCRIPT", "LOAD", script};
       redis_cmd_->command(load, [](const redisReply*) {});
     }
@@ -93,7 +94,13 @@ void Shard::on_redis_cmd_state(bool up) {
     // Redis may have lost them (or dropped us as dead): say again who is here.
     next_heartbeat_ms_ = 0;
     for (const auto& [name, u] : users_) {
-      if (!u->sessions.empty()) announce_user(name, true);
+      if (u->sessions.empty()) continue;
+      announce_user(name, true);
+      // This node's sessions of the user, counted again (exactly).
+      std::string count = std::to_string(u->sessions.size());
+      redis_cmd_->command({"HSET", cluster::sessions_key(name), cfg_.node_id, count},
+                          [](const redisReply*) {});
+      for (uint32_t slot : u->sessions) sessions_[slot].cluster_counted = true;
     }
     return;
   }

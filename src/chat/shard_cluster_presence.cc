@@ -122,7 +122,11 @@ void Shard::forget_node(const std::string& node) {
   for (const auto& [user, nodes] : remote_online_) {
     if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) users.push_back(user);
   }
-  for (const std::string& user : users) set_remote_online(user, node, false);
+  auto drop = [](const redisReply*) {};
+  for (const std::string& user : users) {
+    set_remote_online(user, node, false);
+    redis_cmd_->command({"HDEL", cluster::sessions_key(user), node}, drop);  // its sessions
+  }
   // Tidy up after it (idempotent: every survivor may do it).
   auto ignore = [](const redisReply*) {};
   redis_cmd_->command({"SREM", cluster::kNodesKey, node}, ignore);
@@ -154,6 +158,45 @@ void Shard::presence_tick() {
       if (r->integer == 0) forget_node(node);
     });
   }
+}
+
+bool Shard::cluster_count_login(Session& s, std::string_view user, uint32_t req,
+                                uint64_t client_id) {
+  if (!redis_cmd_up()) return false;
+  SessionAddr addr = addr_of(s);
+  std::string name(user);
+  std::vector<std::string> args = {"1", cluster::sessions_key(user), cfg_.node_id,
+                                   std::to_string(cfg_.max_sessions)};
+  bool sent = run_script(
+      cluster::kLoginScript, login_script_sha_, std::move(args),
+      [this, addr, name, req, client_id](const redisReply* r) {
+        bool counted = r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+        bool refused = r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+        Session* waiting = session_at(addr);
+        if (waiting == nullptr || waiting->state != SessionState::kHandshake) {
+          if (counted) cluster_count_logout(name);  // it went meanwhile
+          return;
+        }
+        complete_inflight(*waiting);
+        User& u = user_record(name);
+        if (refused || u.sessions.size() >= cfg_.max_sessions) {
+          if (counted) cluster_count_logout(name);
+          send_error_and_close(*waiting, req, proto::ErrorCode::kLimit,
+                               "too many sessions for this user", CloseReason::kLimit);
+          maybe_forget_user(u);
+          return;
+        }
+        waiting->cluster_counted = counted;  // not counted: Redis failed, this node's count only
+        admit_login(*waiting, u, req, client_id);
+      });
+  if (!sent) return false;
+  note_inflight(s, index_);  // input waits for the answer
+  return true;
+}
+
+void Shard::cluster_count_logout(const std::string& user) {
+  std::vector<std::string> args = {"1", cluster::sessions_key(user), cfg_.node_id};
+  run_script(cluster::kLogoutScript, logout_script_sha_, std::move(args), [](const redisReply*) {});
 }
 
 }  // namespace chat

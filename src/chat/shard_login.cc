@@ -101,6 +101,12 @@ void Shard::log_in(Session& s, std::string_view name, uint32_t req, uint64_t cli
     maybe_forget_user(u);
     return;
   }
+  // Cluster mode: max_sessions counts every node's sessions (in Redis).
+  if (clustered_ && cluster_count_login(s, name, req, client_id)) return;
+  admit_login(s, u, req, client_id);
+}
+
+void Shard::admit_login(Session& s, User& u, uint32_t req, uint64_t client_id) {
   s.state = SessionState::kLive;
   s.user = &u;
   s.client_id = client_id;
@@ -149,6 +155,8 @@ void Shard::end_session(Session& s) {
   }
   s.watched.clear();
   User& u = *s.user;
+  if (s.cluster_counted) cluster_count_logout(u.name);
+  s.cluster_counted = false;
   std::erase(u.sessions, s.slot);
   --live_count_;
   if (u.sessions.empty()) {

@@ -72,6 +72,10 @@ Shard::FrameAction Shard::handle_frame(Session& s, uint8_t type, proto::Payload 
   bool forwardable = t == MsgType::kJoin || t == MsgType::kLeave || t == MsgType::kSay ||
                      t == MsgType::kWhisper || t == MsgType::kWho || t == MsgType::kHistory;
   if (!forwardable && !may_send_to(s, index_)) return FrameAction::kPaused;
+  if (s.state == SessionState::kHandshake && s.inflight > 0) {
+    s.paused = true;  // a login being counted (cluster mode): its answer first
+    return FrameAction::kPaused;
+  }
 
   if (t == MsgType::kPing) {
     auto d = proto::decode_ping(payload);

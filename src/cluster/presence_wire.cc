@@ -6,6 +6,25 @@ std::string node_key(std::string_view node) { return "chatd:node:" + std::string
 
 std::string online_key(std::string_view node) { return "chatd:online:" + std::string(node); }
 
+std::string sessions_key(std::string_view user) {
+  return "chatd:sessions:{" + std::string(user) + "}";
+}
+
+const std::string_view kLoginScript = R"LUA(
+local total = 0
+local counts = redis.call('HVALS', KEYS[1])
+for i = 1, #counts do total = total + tonumber(counts[i]) end
+if total >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+return 1
+)LUA";
+
+const std::string_view kLogoutScript = R"LUA(
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return left
+)LUA";
+
 std::string encode_status(bool online, std::string_view node, std::string_view user) {
   std::string out(online ? "on " : "off ");
   out.append(node).append(" ").append(user);

@@ -343,6 +343,32 @@ TEST_P(ClusterTest, KilledNodesUsersGoOfflineWithinTtlThreads) {
   EXPECT_TRUE(watcher->expect_event<proto::Presence>(Ms(5000))->online);
 }
 
+TEST_P(ClusterTest, MaxSessionsCountsEveryNodeThreads) {
+  // The fixture's nodes run with the default max_sessions (8): fill it
+  // across the three nodes.
+  std::vector<std::unique_ptr<TestClient>> sessions;
+  for (int i = 0; i < 8; ++i) sessions.push_back(login(i % kNodes, "ana"));
+  TestClient extra(nodes_[2]->port(), "ana@node2 (9th)");
+  uint32_t req = extra.next_req();
+  extra.send(proto::Hello{req, 0, "ana", ""});
+  extra.expect_error(ErrorCode::kLimit, req);
+  extra.expect_closed();
+
+  // One leaves (on node 0): another node has room again (its count is
+  // dropped asynchronously: retry, bounded).
+  sessions[0]->bye();
+  bool in = false;
+  for (int attempt = 0; attempt < 50 && !in; ++attempt) {
+    TestClient again(nodes_[1]->port(), "ana@node1 (again)");
+    uint32_t r = again.next_req();
+    again.send(proto::Hello{r, 0, "ana", ""});
+    Frame f = again.next_reply();
+    in = f.type == static_cast<uint8_t>(MsgType::kWelcome);
+    if (!in) std::this_thread::sleep_for(Ms(50));
+  }
+  EXPECT_TRUE(in) << "the freed place was never counted";
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, ClusterTest, ::testing::Values(1, 2), ThreadsParamName);
 
 }  // namespace
