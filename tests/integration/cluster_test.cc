@@ -369,6 +369,57 @@ TEST_P(ClusterTest, MaxSessionsCountsEveryNodeThreads) {
   EXPECT_TRUE(in) << "the freed place was never counted";
 }
 
+// The failover of issue 7 at the protocol level (what the terminal client
+// does): a node dies under a member while another keeps sending; the member
+// reconnects elsewhere, recovers what it missed with HISTORY and resends its
+// unacknowledged SAY, which ends up in the room exactly once.
+TEST_P(ClusterTest, FailoverToAnotherNodeLosesAndRepeatsNothingThreads) {
+  constexpr uint64_t kClientId = 0xfa11;
+  auto bob = login(1, "bob");
+  bob->join("f");
+  auto ana = login(0, "ana", kClientId);
+  uint64_t last_seen = ana->join("f");
+  for (int k = 0; k < 5; ++k) bob->say("f", "before " + std::to_string(k));
+  for (int k = 0; k < 5; ++k) last_seen = ana->expect_event<proto::Message>()->seq;
+
+  // ana sends and her node dies before she can read the ACK; bob goes on.
+  ana->send(proto::Say{41, "f", "ana's last words"});
+  ASSERT_EQ(::kill(nodes_[0]->pid(), SIGKILL), 0);
+  nodes_[0]->wait_exit(Ms(5000));
+  for (int k = 0; k < 5; ++k) bob->say("f", "during " + std::to_string(k));
+
+  auto again = login(2, "ana", kClientId);
+  again->join("f");
+  again->send(proto::Say{41, "f", "ana's last words"});  // the resend
+  auto ack = again->expect<proto::Ack>(41);
+  for (int k = 0; k < 3; ++k) bob->say("f", "after " + std::to_string(k));
+
+  // Everything after what she saw, once each, in order, hers included once.
+  std::vector<std::string> bodies;
+  uint64_t after = last_seen;
+  for (int page = 0; page < 10; ++page) {
+    auto h = again->history("f", after, 100);
+    for (const auto& e : h->entries) {
+      EXPECT_EQ(e.seq, after + 1) << "a gap in the room's history";
+      after = e.seq;
+      bodies.emplace_back(e.body);
+    }
+    if (!h->more) break;
+  }
+  EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "ana's last words"), 1);
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ(std::count(bodies.begin(), bodies.end(), "during " + std::to_string(k)), 1);
+  }
+  EXPECT_EQ(bodies.back(), "after 2");
+  EXPECT_GT(ack->id, last_seen);
+  // bob got ana's message once (pending frames first, then the socket).
+  int from_ana = 0;
+  while (auto f = bob->try_next_of(MsgType::kMessage, Ms(200))) {
+    if (decode_as<proto::Message>(*f)->from == "ana") ++from_ana;
+  }
+  EXPECT_EQ(from_ana, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Threads, ClusterTest, ::testing::Values(1, 2), ThreadsParamName);
 
 }  // namespace
