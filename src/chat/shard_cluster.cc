@@ -307,15 +307,11 @@ void Shard::deliver_room_push(const std::string& name, ClusterRoom& cr, std::str
   if (room == nullptr) return;
   // The frame as the sender's node encoded it: check it is a MESSAGE for
   // this room before patching seq and time in place.
-  auto bytes = std::span(reinterpret_cast<const uint8_t*>(push->frame.data()), push->frame.size());
-  proto::FrameView f = proto::decode_frame(bytes, cfg_.max_frame);
-  if (f.status != proto::FrameStatus::kFrame || f.frame_bytes != bytes.size() ||
-      f.type != static_cast<uint8_t>(proto::MsgType::kMessage)) {
-    spdlog::warn("loop {}: bad frame on room '{}' channel", index_, name);
-    return;
-  }
-  auto d = proto::decode_message(f.payload);
-  if (!d.ok() || d.msg.room != name) {
+  auto frame_payload =
+      shard_internal::sole_frame_payload(push->frame, proto::MsgType::kMessage, cfg_.max_frame);
+  proto::Decoded<proto::Message> d;
+  if (frame_payload) d = proto::decode_message(*frame_payload);
+  if (!frame_payload || !d.ok() || d.msg.room != name) {
     spdlog::warn("loop {}: bad MESSAGE on room '{}' channel", index_, name);
     return;
   }

@@ -268,11 +268,9 @@ void Shard::on_user_push(const std::string& user, const cluster::PubSubPush& pus
   auto p = cluster::decode_room_push(push.payload);
   auto u = users_.find(user);
   if (!p || u == users_.end() || u->second->sessions.empty()) return;
-  auto bytes = std::span(reinterpret_cast<const uint8_t*>(p->frame.data()), p->frame.size());
-  proto::FrameView f = proto::decode_frame(bytes, cfg_.max_frame);
-  if (f.status != proto::FrameStatus::kFrame || f.frame_bytes != bytes.size() ||
-      f.type != static_cast<uint8_t>(proto::MsgType::kPrivate) ||
-      !proto::decode_private(f.payload).ok()) {
+  auto payload =
+      shard_internal::sole_frame_payload(p->frame, proto::MsgType::kPrivate, cfg_.max_frame);
+  if (!payload || !proto::decode_private(*payload).ok()) {
     spdlog::warn("loop {}: bad PRIVATE on user '{}' channel", index_, user);
     return;
   }

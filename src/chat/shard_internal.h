@@ -6,7 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
 #include "net/frame_ref.h"
+#include "proto/frame.h"
 #include "proto/messages.h"
 
 namespace chat::shard_internal {
@@ -27,6 +30,19 @@ inline void put_u64(uint8_t* p, uint64_t v) {
     p[i] = static_cast<uint8_t>(v);
     v >>= 8;
   }
+}
+
+// The payload of `bytes` when they are exactly one whole frame of `type`
+// (a frame another node published through Redis); nullopt otherwise.
+inline std::optional<proto::Payload> sole_frame_payload(std::string_view bytes, proto::MsgType type,
+                                                        uint32_t max_frame) {
+  auto in = std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  proto::FrameView f = proto::decode_frame(in, max_frame);
+  if (f.status != proto::FrameStatus::kFrame || f.frame_bytes != in.size() ||
+      f.type != static_cast<uint8_t>(type)) {
+    return std::nullopt;
+  }
+  return f.payload;
 }
 
 inline net::FrameRef error_frame(uint32_t req, proto::ErrorCode code, std::string_view text) {
