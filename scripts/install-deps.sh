@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev libjwt-dev libssl-dev libncurses-dev
-  libhttp-parser-dev libwslay-dev
+  libhttp-parser-dev libwslay-dev libhiredis-dev
 )
 # Tests: GoogleTest, clang for libFuzzer and the sanitizer runtimes, and
 # redis-server for the chatbench peer-driver test, tmux for the chat UI test,

@@ -30,12 +30,12 @@ enum class MailKind : uint8_t {
   kWatch,    // addr, user=b
   kUnwatch,  // addr, user=b
   // any loop -> a session's loop
-  kJoined,       // addr, room=b, req, n1=last seq, flag=reply wanted
+  kJoined,       // addr, room=b, req, n1=last seq, flag=reply wanted, error
   kReply,        // addr, frame: a reply that completes one in-flight request
   kPresence,     // addr, b=user, frame: a PRESENCE for a session that watched b
   kFanout,       // room=b, frame, addr=excluded session (0: none)
-  kSayDone,      // addr, req, n1=seq, n2=time, user_ref, client_id
-  kWhisperDone,  // addr, req, n1=id (0: no such user), n2=time, frame, user_ref, client_id
+  kSayDone,      // addr, req, n1=seq, n2=time, user_ref, client_id, error
+  kWhisperDone,  // addr, req, n1=id (0: no such user), n2=time, frame, user_ref, client_id, error
   kRoomsPart,    // addr, n1=total, rooms
   // login: the accepting loop hands a connection to its user's loop
   kAdopt,  // fd, user=a, token verified, req, client_id, b=unparsed input, c=unsent output,
@@ -45,7 +45,12 @@ enum class MailKind : uint8_t {
 struct Mail {
   MailKind kind = MailKind::kNone;
   bool flag = false;
-  uint32_t from = 0;  // the loop that sent it (set by Shard::post)
+  uint8_t error = 0;  // a proto::ErrorCode when an answer is a refusal (cluster mode)
+  // The loop that sent it (set by Shard::post); kFromSelf for a loop's mail
+  // to itself in cluster mode, where such answers come back asynchronously
+  // (from Redis) and complete an in-flight request like remote ones.
+  uint32_t from = 0;
+  static constexpr uint32_t kFromSelf = ~0u;
   int fd = -1;
   uint32_t req = 0;
   SessionAddr addr = 0;

@@ -163,6 +163,7 @@ struct Session {
   bool close_now : 1 = false;  // closing without waiting for the queue to drain
   bool migrated : 1 = false;   // the socket now belongs to another loop
   bool ended : 1 = false;      // end_session() has run
+  bool cluster_counted : 1 = false;  // counted in Redis against max_sessions (cluster mode)
   int fd = -1;
 
   // Cross-loop requests whose replies have not come back. While any are in

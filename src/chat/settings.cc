@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "cluster/redis_address.h"
 #include "proto/messages.h"
 
 namespace chat {
@@ -130,6 +131,25 @@ Status set_web_origins(Settings& s, std::string v) {
   return Status::ok();
 }
 
+Status set_cluster(Settings& s, std::string v) {
+  if (!v.empty()) {
+    auto addr = cluster::parse_redis_url(v);
+    if (!addr) return addr.status();
+    s.cluster_host = addr->host;
+    s.cluster_port = addr->port;
+  }
+  s.cluster = std::move(v);
+  return Status::ok();
+}
+
+Status set_node_id(Settings& s, std::string v) {
+  if (!v.empty() && !cluster::valid_node_id(v)) {
+    return Status::error("must be 1 to 64 of A-Z a-z 0-9 . _ -, got '" + v + "'");
+  }
+  s.node_id = std::move(v);
+  return Status::ok();
+}
+
 Status set_log_level(Settings& s, std::string v) {
   if (auto level = parse_log_level(v); !level) {
     return Status::error("must be one of trace, debug, info, warn, error, critical, off; got '" +
@@ -214,6 +234,14 @@ const std::vector<Key>& keys() {
           "web_origins", "ORIGINS",
           "Origins allowed to open /ws, comma-separated (\"\" = same host only)",
           [](const Settings& s) { return s.web_origins; }, set_web_origins),
+      string_key(
+          "cluster", "URL", "Cluster mode: the shared Redis, redis://HOST:PORT (\"\" = standalone)",
+          [](const Settings& s) { return s.cluster; }, set_cluster),
+      string_key(
+          "node_id", "NAME", "This node's name in the cluster (\"\" = HOSTNAME-PID)",
+          [](const Settings& s) { return s.node_id; }, set_node_id),
+      CHATD_NUMBER("cluster_ttl", cluster_ttl, 1, 3600,
+                   "Seconds after which a silent node's users count as offline"),
   };
   return table;
 }
@@ -453,6 +481,7 @@ Result<Settings> parse_unguarded(int argc, char** argv, std::string* help_or_ver
   if (!s.jwt_secret_file.empty()) {
     if (Status st = load_secret_file(s); !st) return st;
   }
+  if (!s.cluster.empty() && s.node_id.empty()) s.node_id = cluster::default_node_id();
   return s;
 }
 

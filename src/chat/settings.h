@@ -72,6 +72,15 @@ struct Settings {
   // Origins allowed to open /ws, comma-separated ("http://host:port");
   // "" = the page's own host only (Origin host:port equal to Host).
   std::string web_origins;
+  // Cluster mode (docs/cluster.md): "redis://HOST:PORT" of the Redis the
+  // nodes share; "" = standalone. cluster_host/cluster_port are parsed
+  // from it. node_id names this node (after parse_settings(): never empty
+  // in cluster mode, "HOSTNAME-PID" by default).
+  std::string cluster;
+  std::string cluster_host;
+  uint16_t cluster_port = 0;
+  std::string node_id;
+  uint32_t cluster_ttl = 10;  // seconds: a node silent this long is gone
 };
 
 // Parses the command line (argv[0] is the program name) and the config file

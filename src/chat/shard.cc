@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cluster/redis_connection.h"
 #include "net/socket_util.h"
 #include "proto/frame.h"
 #include "web/websocket_handshake.h"
@@ -24,12 +25,12 @@
 namespace chat {
 
 using shard_internal::error_frame;
+using shard_internal::kListenerToken;
 using shard_internal::kTimerTickMs;
+using shard_internal::kWebListenerToken;
 
 namespace {
 
-constexpr uint64_t kListenerToken = ~uint64_t{0} - 1;
-constexpr uint64_t kWebListenerToken = ~uint64_t{0} - 2;
 constexpr size_t kReadChunkBytes = 64 * 1024;
 constexpr size_t kReadBudgetBytes = 256 * 1024;   // per connection per wakeup
 constexpr size_t kWriteBudgetBytes = 512 * 1024;  // per connection per iteration
@@ -56,6 +57,7 @@ Shard::Shard(uint32_t index, ServerContext& ctx)
   for (size_t i = 0; i < ctx_.shards.size(); ++i) inbox_.push_back(std::make_unique<Inbox>());
   wake_pending_.assign(ctx_.shards.size(), false);
   spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  clustered_ = !cfg_.cluster.empty();
 }
 
 Shard::~Shard() {
@@ -78,7 +80,9 @@ void Shard::run() {
     Status st = loop_.add(ctx_.web_fd, EPOLLIN | EPOLLEXCLUSIVE, kWebListenerToken);
     if (!st) spdlog::error("loop {}: cannot watch the web listener: {}", index_, st.message());
   }
+  if (clustered_) cluster_start();
   loop_.run(*this);
+  if (clustered_) cluster_stop();
   // Whatever is still open after the grace period is closed now.
   for (uint32_t slot = 0; slot < sessions_.size(); ++slot) {
     Session& s = sessions_[slot];
@@ -95,6 +99,7 @@ void Shard::on_event(uint64_t token, uint32_t events) {
                        token == kWebListenerToken);
     return;
   }
+  if (clustered_ && cluster_event(token, events)) return;
   Session* s = session_at(token);
   if (s == nullptr) return;  // stale event for a slot that was reused
   if ((events & EPOLLOUT) != 0) {
@@ -497,6 +502,7 @@ void Shard::release_slot(Session& s) {
   if (++s.generation == 0) s.generation = 1;
   s.timer_tag++;
   s.paused = s.read_ready = s.peer_eof = s.close_now = s.migrated = s.ended = false;
+  s.cluster_counted = false;
   s.write_blocked = false;
   s.inflight = 0;
   s.client_id = 0;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,17 +24,26 @@
 #include "base/logging.h"
 #include "base/timing_wheel.h"
 #include "chat/auth.h"
+#include "chat/cluster_room.h"
 #include "chat/mail.h"
 #include "chat/records.h"
 #include "chat/room_directory.h"
 #include "chat/settings.h"
 #include "chat/shard_stats.h"
+#include "cluster/presence_wire.h"
+#include "cluster/room_wire.h"
 #include "net/event_loop.h"
 #include "net/outbound_queue.h"
 #include "net/spsc_queue.h"
 #include "proto/messages.h"
 
+struct redisReply;
+
 namespace chat {
+
+namespace cluster {
+class RedisConnection;
+}  // namespace cluster
 
 class Shard;
 
@@ -167,6 +177,8 @@ class Shard final : public net::LoopHandler {
   void finish_migration(Session& s, const uint8_t* rest, size_t rest_len);
   void adopt(Mail& m);
   void log_in(Session& s, std::string_view user, uint32_t req, uint64_t client_id);
+  // The session becomes live: WELCOME, presence, lobby.
+  void admit_login(Session& s, User& u, uint32_t req, uint64_t client_id);
   FrameAction handle_join(Session& s, proto::Payload payload);
   FrameAction handle_leave(Session& s, proto::Payload payload);
   FrameAction handle_say(Session& s, proto::Payload payload);
@@ -243,6 +255,66 @@ class Shard final : public net::LoopHandler {
   void maybe_forget_user(User& u);
   void sweep_offline_users();
 
+  // ---- cluster mode (shard_cluster.cc, docs/cluster.md) ----
+  // The rooms this loop owns do their Redis work here: one command
+  // connection (pipelined) and one subscriber connection per loop.
+  bool clustered() const { return clustered_; }
+  bool redis_cmd_up() const;
+  bool redis_sub_up() const;
+  void cluster_start();
+  void cluster_stop();
+  // True when `token` is one of this loop's Redis connections.
+  bool cluster_event(uint64_t token, uint32_t events);
+  void cluster_after_events();
+  void on_redis_cmd_state(bool up);
+  void on_redis_sub_state(bool up);
+  void on_redis_push(const redisReply& push);
+  // JOIN on the owner: answered once the room's channel is subscribed and
+  // its seq read (ClusterRoom). `counted`: the session was added to the room.
+  void cluster_join(Mail& m, bool counted);
+  // The room has no local sessions left: its channel is given up.
+  void cluster_room_emptied(const std::string& name);
+  using ScriptDone = std::function<void(const redisReply* reply)>;
+  // Runs a script by EVALSHA (EVAL once when Redis lost it); `args` are
+  // numkeys, keys and arguments. False when not sent (Redis down).
+  bool run_script(std::string_view script, const std::string& sha, std::vector<std::string> args,
+                  ScriptDone done);
+  void cluster_say(Mail& m);
+  void cluster_history(Mail& m);
+  void cluster_whisper(Mail& m);
+  // The user's first session here came (or its last went): this node
+  // listens on the user's channel while it has sessions of the user.
+  void cluster_user_online(const std::string& user, bool online);
+  void on_user_push(const std::string& user, const cluster::PubSubPush& push);
+  // ---- presence across nodes (shard_cluster_presence.cc) ----
+  // Some other node has the user (owned here) online.
+  bool online_elsewhere(const std::string& user) const;
+  void set_remote_online(const std::string& user, const std::string& node, bool online);
+  // This node's user came online or went offline: the online set, the channel.
+  void announce_user(const std::string& user, bool online);
+  void on_status_push(const cluster::PubSubPush& push);
+  void presence_snapshot();
+  void forget_node(const std::string& node);
+  // Counts the login against max_sessions across nodes: returns true when
+  // the answer comes later (the session waits, its input paused); false
+  // when Redis is down (the node's own count is all there is).
+  bool cluster_count_login(Session& s, std::string_view user, uint32_t req, uint64_t client_id);
+  void cluster_count_logout(const std::string& user);
+  // Heartbeat (loop 0) and the liveness of nodes whose users are online.
+  void presence_tick();
+  // Sends WELCOME once the user's channel is subscribed here, so no
+  // WHISPER published after it is missed; until then it counts as a
+  // request in flight (later requests wait).
+  void cluster_welcome(Session& s, Frame welcome);
+  void release_welcomes(UserChannel& uc);
+  void answer_join(SessionAddr addr, std::string room, uint32_t req, bool reply, uint64_t seq,
+                   proto::ErrorCode error);
+  // Every JOIN waiting on `name` is refused with UNAVAILABLE (undone).
+  void fail_joiners(const std::string& name);
+  void request_room_seq(const std::string& name);
+  void room_synced(const std::string& name, uint64_t seq);
+  void deliver_room_push(const std::string& name, ClusterRoom& cr, std::string_view payload);
+
   const uint32_t index_;
   const uint32_t loops_;
   ServerContext& ctx_;
@@ -302,6 +374,20 @@ class Shard final : public net::LoopHandler {
   std::string read_buf_;        // per-loop read buffer
   std::string scratch_;         // per-loop encoding buffer
   Mail migrating_;              // the login being handed to another loop
+
+  bool clustered_ = false;         // settings.cluster is set
+  bool cluster_stopping_ = false;  // connections are being torn down: ignore callbacks
+  std::unique_ptr<cluster::RedisConnection> redis_cmd_;
+  std::unique_ptr<cluster::RedisConnection> redis_sub_;
+  std::unordered_map<std::string, ClusterRoom> cluster_rooms_;  // owned rooms in Redis
+  std::unordered_map<std::string, UserChannel> user_channels_;  // owned users' channels
+  // Owned users online on other nodes: user -> those nodes.
+  std::unordered_map<std::string, std::vector<std::string>> remote_online_;
+  uint32_t snapshot_gen_ = 0;
+  const std::string login_script_sha_ = cluster::script_sha(cluster::kLoginScript);
+  const std::string logout_script_sha_ = cluster::script_sha(cluster::kLogoutScript);
+  uint64_t next_heartbeat_ms_ = 0;
+  uint64_t next_liveness_ms_ = 0;
 };
 
 }  // namespace chat

@@ -112,6 +112,8 @@ int Shard::after_events() {
   for (uint32_t slot : closed_) release_slot(sessions_[slot]);
   closed_.clear();
 
+  if (clustered_) cluster_after_events();
+
   for (uint32_t to = 0; to < wake_pending_.size(); ++to) {
     if (wake_pending_[to]) {
       wake_pending_[to] = false;

@@ -120,18 +120,30 @@ void Shard::log_in(Session& s, std::string_view name, uint32_t req, uint64_t cli
     maybe_forget_user(u);
     return;
   }
+  // Cluster mode: max_sessions counts every node's sessions (in Redis).
+  if (clustered_ && cluster_count_login(s, name, req, client_id)) return;
+  admit_login(s, u, req, client_id);
+}
+
+void Shard::admit_login(Session& s, User& u, uint32_t req, uint64_t client_id) {
   s.state = SessionState::kLive;
   s.user = &u;
   s.client_id = client_id;
   u.sessions.push_back(s.slot);
   ++live_count_;
-  send(s, encode_frame(proto::Welcome{req, addr_of(s), now_ms_, cfg_.heartbeat, cfg_.timeout,
-                                      cfg_.max_frame, u.name, ctx_.epoch}));
+  Frame welcome = encode_frame(proto::Welcome{req, addr_of(s), now_ms_, cfg_.heartbeat,
+                                              cfg_.timeout, cfg_.max_frame, u.name, ctx_.epoch});
   s.last_active_ms = mono_ms_;
   schedule_timer(s, mono_ms_ + uint64_t{cfg_.timeout} * 1000);
   if (u.sessions.size() == 1) {
     ++users_online_;
-    presence_changed(u, true);
+    if (!clustered_ || !online_elsewhere(u.name)) presence_changed(u, true);
+    if (clustered_) cluster_user_online(u.name, true);
+  }
+  if (clustered_) {
+    cluster_welcome(s, std::move(welcome));  // once this node hears the user's channel
+  } else {
+    send(s, std::move(welcome));
   }
   if (!cfg_.lobby.empty()) join_room(s, cfg_.lobby, 0, /*reply=*/false);
 }
@@ -164,12 +176,15 @@ void Shard::end_session(Session& s) {
     s.extras->watched.clear();
   }
   User& u = *s.user;
+  if (s.cluster_counted) cluster_count_logout(u.name);
+  s.cluster_counted = false;
   std::erase(u.sessions, s.slot);
   --live_count_;
   if (u.sessions.empty()) {
     --users_online_;
     u.offline_since_ms = mono_ms_;
-    presence_changed(u, false);
+    if (!clustered_ || !online_elsewhere(u.name)) presence_changed(u, false);
+    if (clustered_) cluster_user_online(u.name, false);
     maybe_forget_user(u);
   }
   s.user = nullptr;

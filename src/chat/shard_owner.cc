@@ -29,7 +29,11 @@ void Shard::post(uint32_t to, Mail&& m) {
   loop_.assert_in_loop_thread();  // the SPSC inbox's one producer is this thread
   m.from = index_;
   if (to == index_) {
-    handle_mail(m);  // our own: no queue, no wakeup
+    // Our own: no queue, no wakeup. In cluster mode answers may come back
+    // later (from Redis), so requests to this loop count as in flight too
+    // and their answers complete them (see note_inflight).
+    if (clustered_) m.from = Mail::kFromSelf;
+    handle_mail(m);
     return;
   }
   ctx_.shards[to]->inbox_[index_]->push(std::move(m));
@@ -104,7 +108,10 @@ void Shard::handle_mail(Mail& m) {
 
 void Shard::reply(SessionAddr addr, Frame frame) {
   if (addr_loop(addr) == index_) {
-    if (Session* s = session_at(addr)) send(*s, std::move(frame));
+    if (Session* s = session_at(addr)) {
+      send(*s, std::move(frame));
+      if (clustered_) complete_inflight(*s);  // counted by note_inflight
+    }
     return;
   }
   Mail m;
@@ -124,19 +131,37 @@ void Shard::on_reply(Mail& m) {
 // ---------------------------------------------------------------- rooms
 
 void Shard::room_join(Mail& m) {
+  if (clustered_) {
+    auto it = cluster_rooms_.find(m.b);
+    bool live = it != cluster_rooms_.end() && it->second.state == ClusterRoom::State::kLive;
+    if (!live && !redis_sub_up()) {
+      answer_join(m.addr, std::move(m.b), m.req, m.flag, 0, ErrorCode::kUnavailable);
+      return;
+    }
+  }
   Room& room = rooms_.open(m.b);
   // A repeated JOIN (n2 = 1) only wants the reply.
   if (m.n2 == 0 && room.add_session(m.a, addr_loop(m.addr))) {
     room_event(room, proto::RoomEventKind::kJoined, m.a, m.addr);
   }
+  if (clustered_) {
+    cluster_join(m, m.n2 == 0);
+    return;
+  }
+  answer_join(m.addr, std::move(m.b), m.req, m.flag, room.last_seq(), ErrorCode{});
+}
+
+void Shard::answer_join(SessionAddr addr, std::string room, uint32_t req, bool reply_wanted,
+                        uint64_t seq, ErrorCode error) {
   Mail r;
   r.kind = MailKind::kJoined;
-  r.addr = m.addr;
-  r.b = std::move(m.b);
-  r.req = m.req;
-  r.n1 = room.last_seq();
-  r.flag = m.flag;
-  post(addr_loop(m.addr), std::move(r));
+  r.addr = addr;
+  r.b = std::move(room);
+  r.req = req;
+  r.n1 = seq;
+  r.flag = reply_wanted;
+  r.error = static_cast<uint8_t>(error);
+  post(addr_loop(addr), std::move(r));
 }
 
 void Shard::room_leave(Mail& m) {
@@ -146,6 +171,7 @@ void Shard::room_leave(Mail& m) {
       room_event(*room, proto::RoomEventKind::kLeft, m.a, m.addr);
       room->forget_user(m.a);
     }
+    if (clustered_ && room->sessions() == 0) cluster_room_emptied(m.b);
     rooms_.release_if_empty(*room);  // may destroy it
   }
   if (m.flag) reply(m.addr, encode_frame(proto::Ok{m.req}));
@@ -193,6 +219,10 @@ void Shard::on_fanout(Mail& m) {
 }
 
 void Shard::room_say(Mail& m) {
+  if (clustered_) {
+    cluster_say(m);
+    return;
+  }
   Mail r;
   r.kind = MailKind::kSayDone;
   r.addr = m.addr;
@@ -218,7 +248,12 @@ void Shard::room_say(Mail& m) {
 }
 
 void Shard::on_say_done(Mail& m) {
-  if (m.n1 == 0) {
+  if (m.error != 0) {
+    finish_send(m,
+                encode_frame(proto::ErrorMsg{m.req, static_cast<ErrorCode>(m.error),
+                                             "cluster unavailable: try again later"}),
+                false);
+  } else if (m.n1 == 0) {
     finish_send(m, encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNotInRoom, "not in that room"}),
                 false);
   } else {
@@ -245,6 +280,10 @@ void Shard::room_who(Mail& m) {
 }
 
 void Shard::room_history(Mail& m) {
+  if (clustered_) {
+    cluster_history(m);
+    return;
+  }
   proto::HistoryPage page;
   page.req = m.req;
   page.room = m.b;
@@ -303,6 +342,18 @@ void Shard::on_rooms_part(Mail& m) {
 void Shard::on_joined(Mail& m) {
   Session* s = session_at(m.addr);
   if (s == nullptr) return;  // ended meanwhile; its leave is already on the way
+  if (m.error != 0) {
+    // Refused (cluster unavailable): the session is not in the room.
+    if (RoomLink* link = find_link(*s, m.b); link != nullptr && link->pos == RoomLink::kJoining) {
+      unlink_room(*s, static_cast<size_t>(link - s->rooms.data()));
+    }
+    if (m.flag) {
+      send_error(*s, m.req, static_cast<ErrorCode>(m.error),
+                 "cluster unavailable: try again later");
+    }
+    if (m.from != index_) complete_inflight(*s);
+    return;
+  }
   if (RoomLink* link = find_link(*s, m.b); link != nullptr && link->pos == RoomLink::kJoining) {
     LocalRoom& lr = *link->local;
     lr.joining--;

@@ -33,13 +33,19 @@ uint32_t leading_req(proto::Payload p) {
 
 bool Shard::may_send_to(Session& s, uint32_t target) {
   if (s.inflight == 0) return true;
-  if (target != index_ && target == s.inflight_loop && s.inflight < kMaxInflight) return true;
+  // Cluster mode: an owner answers some requests after a Redis round trip
+  // and others at once, so its answers could overtake each other: one
+  // request in flight per session.
+  if (!clustered_ && target != index_ && target == s.inflight_loop && s.inflight < kMaxInflight) {
+    return true;
+  }
   s.paused = true;
   return false;
 }
 
 void Shard::note_inflight(Session& s, uint32_t target) {
-  if (target == index_) return;  // answered synchronously
+  // Answered synchronously (standalone); in cluster mode maybe later.
+  if (target == index_ && !clustered_) return;
   if (s.inflight > 0 && s.inflight_loop != target) {
     s.inflight_loop = Session::kAnyLoop;
   } else if (s.inflight == 0) {
@@ -66,6 +72,10 @@ Shard::FrameAction Shard::handle_frame(Session& s, uint8_t type, proto::Payload 
   bool forwardable = t == MsgType::kJoin || t == MsgType::kLeave || t == MsgType::kSay ||
                      t == MsgType::kWhisper || t == MsgType::kWho || t == MsgType::kHistory;
   if (!forwardable && !may_send_to(s, index_)) return FrameAction::kPaused;
+  if (s.state == SessionState::kHandshake && s.inflight > 0) {
+    s.paused = true;  // a login being counted (cluster mode): its answer first
+    return FrameAction::kPaused;
+  }
 
   if (t == MsgType::kPing) {
     auto d = proto::decode_ping(payload);

@@ -81,12 +81,17 @@ void Shard::user_watch(Mail& m, bool watch) {
   if (m.flag && std::find(u.watchers.begin(), u.watchers.end(), m.addr) == u.watchers.end()) {
     u.watchers.push_back(m.addr);
   }
-  Frame f = encode_frame(proto::Presence{u.name, !u.sessions.empty(), now_ms_});
+  bool online = !u.sessions.empty() || (clustered_ && online_elsewhere(u.name));
+  Frame f = encode_frame(proto::Presence{u.name, online, now_ms_});
   maybe_forget_user(u);  // a watch of nobody new leaves no record behind
   reply(m.addr, std::move(f));
 }
 
 void Shard::user_whisper(Mail& m) {
+  if (clustered_) {
+    cluster_whisper(m);
+    return;
+  }
   Mail r;
   r.kind = MailKind::kWhisperDone;
   r.addr = m.addr;
@@ -114,6 +119,13 @@ void Shard::user_whisper(Mail& m) {
 }
 
 void Shard::on_whisper_done(Mail& m) {
+  if (m.error != 0) {
+    finish_send(m,
+                encode_frame(proto::ErrorMsg{m.req, static_cast<ErrorCode>(m.error),
+                                             "cluster unavailable: try again later"}),
+                false);
+    return;
+  }
   if (m.n1 == 0) {
     finish_send(m,
                 encode_frame(proto::ErrorMsg{m.req, ErrorCode::kNoSuchUser, "user is not online"}),

@@ -76,6 +76,8 @@ void EventLoop::run(LoopHandler& handler) {
     handler.on_iteration(
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(busy).count()));
   }
+  // Stopped: a later run() (a test driving the loop in phases) runs again.
+  stopping_.store(false, std::memory_order_release);
 }
 
 void EventLoop::stop() {

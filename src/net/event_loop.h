@@ -42,7 +42,7 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   // Runs iterations on the calling thread until stop(). The calling thread
-  // becomes the loop's thread.
+  // becomes the loop's thread. May be called again after it returned.
   void run(LoopHandler& handler);
   // Thread-safe. Makes run() return after its current iteration.
   void stop();

@@ -486,6 +486,33 @@ TEST_F(SettingsTest, WebListenerAndOrigins) {
   expect_file_refused("web_origins = 1\n", {"web_origins", "string"});
 }
 
+TEST_F(SettingsTest, ClusterSettings) {
+  auto r = parse({});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->cluster, "");
+  EXPECT_EQ(r->node_id, "") << "standalone: no node name";
+  EXPECT_EQ(r->cluster_ttl, 10u);
+
+  r = parse({"--cluster", "redis://localhost:6380", "--cluster-ttl", "2"});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->cluster_host, "127.0.0.1");
+  EXPECT_EQ(r->cluster_port, 6380);
+  EXPECT_EQ(r->cluster_ttl, 2u);
+  EXPECT_FALSE(r->node_id.empty()) << "HOSTNAME-PID by default";
+
+  const std::string path =
+      write_file("cluster.toml", "cluster = \"redis://127.0.0.1:7777\"\nnode_id = \"n1\"\n");
+  r = parse({"--config", path});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->cluster_port, 7777);
+  EXPECT_EQ(r->node_id, "n1");
+
+  expect_refused({"--cluster", "127.0.0.1:6379"}, {"--cluster", "redis://"});
+  expect_refused({"--cluster", "redis://h:99999"}, {"--cluster", "port"});
+  expect_refused({"--node-id", "a b"}, {"--node-id"});
+  expect_refused({"--cluster-ttl", "0"}, {"--cluster-ttl", "at least 1"});
+}
+
 TEST(MaxConnectionsTest, ExplicitValueWins) {
   Settings s;
   s.max_connections = 123;

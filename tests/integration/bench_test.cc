@@ -21,6 +21,7 @@
 
 #include "harness.h"
 #include "mini_json.h"
+#include "redis_fixture.h"
 
 namespace chat::itest {
 namespace {
@@ -91,21 +92,6 @@ RunOutput run_program(const std::vector<std::string>& argv_s, Ms timeout) {
   ::unlink(out_path.c_str());
   ::unlink(err_path.c_str());
   return r;
-}
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
 }
 
 // The JSON object on the last line of chatbench's output.
@@ -253,76 +239,6 @@ TEST_F(BenchTest, TwoWorkerProcessesMergeTheirCounts) {
   expect_exact(pairs);
   EXPECT_EQ(pairs.num("established"), 100) << pairs.describe();
 }
-
-// A redis-server of our own on a free loopback port, stopped by its PID.
-class RedisProcess {
- public:
-  static std::string binary() {
-    for (const char* p : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"}) {
-      if (::access(p, X_OK) == 0) return p;
-    }
-    return "";
-  }
-  bool start() {
-    port_ = free_port();
-    pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      int devnull = ::open("/dev/null", O_RDWR);
-      ::dup2(devnull, 0);
-      ::dup2(devnull, 1);
-      ::dup2(devnull, 2);
-      std::string bin = binary();
-      std::string port = std::to_string(port_);
-      const char* argv[] = {bin.c_str(), "--port",           port.c_str(), "--bind",
-                            "127.0.0.1", "--save",           "",           "--appendonly",
-                            "no",        "--protected-mode", "no",         nullptr};
-      ::execv(argv[0], const_cast<char* const*>(argv));
-      ::_exit(127);
-    }
-    auto deadline = Clock::now() + Ms(10'000);
-    while (Clock::now() < deadline) {
-      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      addr.sin_port = htons(port_);
-      bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-      ::close(fd);
-      if (up) return true;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(Ms(50));
-    }
-    return false;
-  }
-  ~RedisProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      auto deadline = Clock::now() + Ms(5000);
-      while (::waitpid(pid_, &status, WNOHANG) == 0) {
-        if (Clock::now() >= deadline) {
-          ::kill(pid_, SIGKILL);
-          ::waitpid(pid_, &status, 0);
-          break;
-        }
-        std::this_thread::sleep_for(Ms(20));
-      }
-    }
-  }
-  uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
-};
 
 TEST(BenchPeerTest, FanoutAgainstRealRedis) {
   if (RedisProcess::binary().empty()) GTEST_SKIP() << "redis-server is not installed";
