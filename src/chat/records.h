@@ -160,9 +160,9 @@ struct Session {
   bool write_blocked : 1 = false;  // last write hit EAGAIN; wait for EPOLLOUT
   bool in_pending_reads : 1 = false;
   bool in_resume_list : 1 = false;
-  bool close_now : 1 = false;  // closing without waiting for the queue to drain
-  bool migrated : 1 = false;   // the socket now belongs to another loop
-  bool ended : 1 = false;      // end_session() has run
+  bool close_now : 1 = false;        // closing without waiting for the queue to drain
+  bool migrated : 1 = false;         // the socket now belongs to another loop
+  bool ended : 1 = false;            // end_session() has run
   bool cluster_counted : 1 = false;  // counted in Redis against max_sessions (cluster mode)
   int fd = -1;
 
