@@ -58,11 +58,6 @@ Processes: --procs K forks K workers; each owns every K-th connection (one
 process may hold at most the open-files limit, 20,000 here). Use --source to
 spread connections over loopback source addresses so ports never run out.)";
 
-bool valid_host(const std::string& host) {
-  in_addr a{};
-  return host == "localhost" || ::inet_pton(AF_INET, host.c_str(), &a) == 1;
-}
-
 void raise_fd_limit() {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -90,7 +85,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"chat", "redis", "mqtt", "nats"}));
   app.add_option("--server", server,
                  "HOST:PORT of the target (default 127.0.0.1 and 7000 chat, 6379 redis, 1883 "
-                 "mqtt, 4222 nats)");
+                 "mqtt, 4222 nats); several, comma-separated, spread the users over them "
+                 "(user i goes to the (i mod N)-th: nodes of one chatd cluster)");
   app.add_option("--procs", opt.procs, "Worker processes that split the connections")
       ->default_val(1);
   app.add_option("--source", sources,
@@ -147,18 +143,10 @@ int main(int argc, char** argv) {
   }
   chat::bench::parse_target(target, &opt.target);
   if (!server.empty()) {
-    size_t colon = server.rfind(':');
-    if (colon == std::string::npos) return fail("--server must be HOST:PORT");
-    opt.host = server.substr(0, colon);
-    try {
-      int port = std::stoi(server.substr(colon + 1));
-      if (port <= 0 || port > 65535) return fail("--server: bad port");
-      opt.port = static_cast<uint16_t>(port);
-    } catch (const std::exception&) {
-      return fail("--server: bad port");
-    }
+    auto s = chat::bench::parse_servers(server);
+    if (!s) return fail(s.status().message());
+    opt.servers = *s;
   }
-  if (!valid_host(opt.host)) return fail("--server: HOST must be an IPv4 address or localhost");
   if (!sources.empty()) {
     auto s = chat::bench::parse_sources(sources);
     if (!s) return fail(s.status().message());

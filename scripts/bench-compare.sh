@@ -4,7 +4,7 @@
 # one markdown table. With --standard, runs the standard set (what `make bench`
 # runs) and regenerates docs/benchmarks.md with charts.
 #
-#   scripts/bench-compare.sh [--build DIR] [--targets chat,redis,mqtt,nats] [--out DIR]
+#   scripts/bench-compare.sh [--build DIR] [--targets chat,cluster,redis,mqtt,nats] [--out DIR]
 #                            SCENARIO [chatbench options...]
 #   scripts/bench-compare.sh [--build DIR] --standard [--quick] [--doc FILE]
 #
@@ -15,7 +15,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="build"
-TARGETS="chat,redis,mqtt,nats"
+TARGETS="chat,cluster,redis,mqtt,nats"
 OUT=""
 STANDARD=0
 QUICK=0
@@ -62,16 +62,21 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 WORK="$(mktemp -d /tmp/bench-compare.XXXXXX)"
-SERVER_PID=""
+SERVER_PID=""     # the server (for the cluster: its first node)
+SERVER_PIDS=()    # every process of the target (the cluster: its nodes and Redis)
+SERVER_ADDRS=""   # --server for chatbench: HOST:PORT[,HOST:PORT...]
 stop_server() {
-  [[ -n "$SERVER_PID" ]] || return 0
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
+  ((${#SERVER_PIDS[@]})) || return 0
+  local p
+  for p in "${SERVER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${SERVER_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   SERVER_PID=""
+  SERVER_PIDS=()
+  SERVER_ADDRS=""
 }
 cleanup() { stop_server; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -81,13 +86,39 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-wait_listening() {  # PORT
+wait_listening() {  # PORT [PID]
+  local pid="${2:-$SERVER_PID}"
   for _ in $(seq 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.1
   done
   return 1
+}
+
+# The cluster target: one Redis and CLUSTER_NODES chatd nodes on it (one loop
+# each), chatbench spreading its users over the nodes.
+CLUSTER_NODES=3
+start_cluster() {
+  local rport node port pids=() addrs=""
+  rport="$(free_port)"
+  redis-server --port "$rport" --bind 127.0.0.1 --protected-mode no --save "" \
+    --appendonly no >"$WORK/cluster-redis.log" 2>&1 &
+  SERVER_PIDS+=($!)
+  wait_listening "$rport" "$!" || return 1
+  for node in $(seq "$CLUSTER_NODES"); do
+    port="$(free_port)"
+    "$CHATD" --listen "127.0.0.1:$port" --threads 1 --rate 1000000 --burst 1000000 --lobby "" \
+      --http "" --web "" --cluster "redis://127.0.0.1:$rport" --node-id "bench$node" \
+      >"$WORK/cluster-node$node.log" 2>&1 &
+    pids+=($!)
+    SERVER_PIDS+=($!)
+    wait_listening "$port" "$!" || return 1
+    addrs+="${addrs:+,}127.0.0.1:$port"
+  done
+  SERVER_PID="${pids[0]}"
+  SERVER_ADDRS="$addrs"
+  sleep 1  # the nodes' loops reach Redis just after they listen
 }
 
 # The settings each server runs with; quoted into the docs as they are.
@@ -96,9 +127,18 @@ REDIS_ARGS='--bind 127.0.0.1 --protected-mode no --save "" --appendonly no --max
 MOSQUITTO_CONF='listener PORT 127.0.0.1 / allow_anonymous true / persistence false / max_connections -1 / set_tcp_nodelay true'
 NATS_ARGS='-a 127.0.0.1'
 
-start_server() {  # TARGET -> sets SERVER_PID, PORT
+start_server() {  # TARGET -> sets SERVER_PID(S), SERVER_ADDRS
   PORT="$(free_port)"
   local log="$WORK/$1.log"
+  if [[ "$1" == cluster ]]; then
+    if ! start_cluster; then
+      echo "bench-compare: the cluster did not start; its logs:" >&2
+      tail -5 "$WORK"/cluster-*.log >&2
+      stop_server
+      return 1
+    fi
+    return 0
+  fi
   case "$1" in
     chat)
       "$CHATD" --listen "127.0.0.1:$PORT" --threads 2 --rate 1000000 --burst 1000000 --lobby "" \
@@ -118,6 +158,8 @@ start_server() {  # TARGET -> sets SERVER_PID, PORT
       ;;
   esac
   SERVER_PID=$!
+  SERVER_PIDS=("$SERVER_PID")
+  SERVER_ADDRS="127.0.0.1:$PORT"
   if ! wait_listening "$PORT"; then
     echo "bench-compare: $1 did not start; its log:" >&2
     tail -20 "$log" >&2
@@ -128,7 +170,7 @@ start_server() {  # TARGET -> sets SERVER_PID, PORT
 
 server_version() {
   case "$1" in
-    chat) "$CHATD" --version 2>/dev/null | awk '{print $NF}' ;;
+    chat | cluster) "$CHATD" --version 2>/dev/null | awk '{print $NF}' ;;
     redis) redis-server --version | awk '{sub("v=", "", $3); print $3}' ;;
     mqtt) dpkg-query -W -f='${Version}' mosquitto ;;
     nats) nats-server --version 2>/dev/null | awk '{print $2}' ;;
@@ -145,10 +187,13 @@ run_one() {
     echo "{\"target\":\"$target\",\"error\":\"server did not start\"}" >"$json"
     return 0
   fi
-  echo "bench-compare: $name on $target: chatbench $* --target $target" >&2
+  local bench_target="$target" pids
+  [[ "$target" == cluster ]] && bench_target=chat
+  pids="$(IFS=,; echo "${SERVER_PIDS[*]}")"
+  echo "bench-compare: $name on $target: chatbench $* --target $bench_target" >&2
   local rc=0
-  timeout --kill-after=10 "$limit" "$CHATBENCH" "$@" --target "$target" \
-    --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --json "$json" \
+  timeout --kill-after=10 "$limit" "$CHATBENCH" "$@" --target "$bench_target" \
+    --server "$SERVER_ADDRS" --server-pid "$pids" --json "$json" \
     >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
   if [[ ! -s "$json" ]]; then
     echo "{\"target\":\"$target\",\"error\":\"chatbench exit $rc\"}" >"$json"
@@ -156,7 +201,7 @@ run_one() {
   fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "bench-compare: $target died during the run; its log:" >&2
-    tail -20 "$WORK/$target.log" >&2
+    tail -20 "$WORK/$target.log" "$WORK"/cluster-*.log >&2 2>/dev/null || true
   fi
   stop_server
 }

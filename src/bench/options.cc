@@ -133,6 +133,27 @@ Result<std::vector<uint32_t>> parse_sources(std::string_view text) {
   return out;
 }
 
+Result<std::vector<ServerAddress>> parse_servers(std::string_view text) {
+  std::vector<ServerAddress> out;
+  for (auto part : split(text, ',')) {
+    size_t colon = part.rfind(':');
+    uint32_t port = 0;
+    uint32_t ip = 0;
+    if (colon == std::string_view::npos || !parse_uint(part.substr(colon + 1), &port) ||
+        port == 0 || port > 65535) {
+      return Status::error("--server: '" + std::string(part) + "' is not HOST:PORT");
+    }
+    std::string_view host = part.substr(0, colon);
+    if (host != "localhost" && !parse_ipv4(host, &ip)) {
+      return Status::error("--server: HOST must be an IPv4 address or localhost, got '" +
+                           std::string(host) + "'");
+    }
+    out.push_back({std::string(host), static_cast<uint16_t>(port)});
+  }
+  if (out.empty()) return Status::error("--server: no address");
+  return out;
+}
+
 Result<std::vector<uint32_t>> parse_steps(std::string_view text) {
   std::vector<uint32_t> out;
   for (auto part : split(text, ',')) {
@@ -162,6 +183,12 @@ Result<std::vector<pid_t>> parse_pids(std::string_view text) {
 
 Status Options::finalize() {
   if (port == 0) port = default_port(target);
+  if (servers.empty()) servers.push_back({host, port});
+  for (ServerAddress& s : servers) {
+    if (s.port == 0) s.port = default_port(target);
+  }
+  host = servers.front().host;
+  port = servers.front().port;
   if (procs < 1 || procs > kMaxProcs) {
     return Status::error("--procs must be 1.." + std::to_string(kMaxProcs));
   }

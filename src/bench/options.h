@@ -27,11 +27,21 @@ uint16_t default_port(Target t);
 
 inline constexpr uint32_t kNoRoom = UINT32_MAX;
 
+// One server address: an IPv4 address (or "localhost") and a port (0: the
+// target's default).
+struct ServerAddress {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+};
+
 struct Options {
   Scenario scenario = Scenario::kConnect;
   Target target = Target::kChat;
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;  // 0: the target's default
+  std::string host = "127.0.0.1";  // the first of `servers`
+  uint16_t port = 0;               // 0: the target's default
+  // Every server to connect to (several: nodes of one chatd cluster); user
+  // i connects to servers[i % size]. Empty means {host:port}.
+  std::vector<ServerAddress> servers;
   int procs = 1;
   std::vector<uint32_t> sources;  // IPv4 source addresses, host order; empty: kernel's choice
   double duration_s = 10;
@@ -68,6 +78,9 @@ struct Options {
 Result<std::vector<uint32_t>> parse_sources(std::string_view text);
 // "50,500,1000" -> {50, 500, 1000}; each at least 1, ascending.
 Result<std::vector<uint32_t>> parse_steps(std::string_view text);
+// "HOST:PORT[,HOST:PORT...]" -> addresses; HOST is an IPv4 address or
+// localhost, PORT 1-65535.
+Result<std::vector<ServerAddress>> parse_servers(std::string_view text);
 // "123,456" -> pids.
 Result<std::vector<pid_t>> parse_pids(std::string_view text);
 

@@ -260,7 +260,12 @@ std::string format_json(const Plan& plan, const RunResult& r) {
   j.open('{');
   j.key("scenario").str(std::string(scenario_name(o.scenario)));
   j.key("target").str(std::string(target_name(o.target)));
-  j.key("server").str(o.host + ":" + std::to_string(o.port));
+  std::string servers;
+  for (const ServerAddress& s : o.servers) {
+    if (!servers.empty()) servers += ",";
+    servers += s.host + ":" + std::to_string(s.port);
+  }
+  j.key("server").str(servers.empty() ? o.host + ":" + std::to_string(o.port) : servers);
   j.key("procs").num(static_cast<uint64_t>(o.procs));
   put_params(j, o, plan);
   uint32_t requested =

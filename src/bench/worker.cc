@@ -63,10 +63,14 @@ Worker::Worker(const Plan& plan, int index, int control_fd)
     clients_.push_back(std::move(c));
   }
   driver_ = make_driver(opt_.target, *this);
-  server_.sin_family = AF_INET;
-  server_.sin_port = htons(opt_.port);
-  std::string host = opt_.host == "localhost" ? "127.0.0.1" : opt_.host;
-  ::inet_pton(AF_INET, host.c_str(), &server_.sin_addr);
+  for (const ServerAddress& a : opt_.servers) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(a.port);
+    std::string host = a.host == "localhost" ? "127.0.0.1" : a.host;
+    ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+    servers_.push_back(addr);
+  }
   room_acked_.assign(plan.rooms(), 0);
   room_members_.assign(plan.rooms(), 0);
   if (opt_.target != Target::kChat && plan.slots_per_subscriber() > 0) {
@@ -279,7 +283,7 @@ void Worker::pump_connects(int64_t now) {
     ++in_flight_;
     c.started_us = now;
     uint32_t source = opt_.sources.empty() ? 0 : opt_.sources[c.user % opt_.sources.size()];
-    engine_.connect(c, server_, source);
+    engine_.connect(c, servers_[c.user % servers_.size()], source);
   }
 }
 

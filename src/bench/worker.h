@@ -91,7 +91,7 @@ class Worker final : public EngineHandler, public DriverSink {
   std::vector<Client> clients_;
   Engine engine_;
   std::unique_ptr<Driver> driver_;
-  sockaddr_in server_{};
+  std::vector<sockaddr_in> servers_;  // user i connects to servers_[i % size]
   std::mt19937_64 rng_;
 
   Phase phase_ = Phase::kIdle;

@@ -184,6 +184,31 @@ TEST(OptionsTest, ParsesSourcesStepsPids) {
   EXPECT_FALSE(parse_pids("-1"));
 }
 
+TEST(OptionsTest, ParsesSeveralServers) {
+  auto s = parse_servers("127.0.0.1:7000,localhost:7100,127.0.0.2:7200");
+  ASSERT_TRUE(s) << s.status().message();
+  ASSERT_EQ(s->size(), 3u);
+  EXPECT_EQ((*s)[1].host, "localhost");
+  EXPECT_EQ((*s)[2].port, 7200);
+  EXPECT_FALSE(parse_servers("127.0.0.1"));
+  EXPECT_FALSE(parse_servers("127.0.0.1:0"));
+  EXPECT_FALSE(parse_servers("127.0.0.1:70000"));
+  EXPECT_FALSE(parse_servers("example.com:7000"));
+  EXPECT_FALSE(parse_servers("127.0.0.1:7000,"));
+
+  // Without --server: the target's default; the first server is also host:port.
+  Options o;
+  o.target = Target::kRedis;
+  ASSERT_TRUE(o.finalize());
+  ASSERT_EQ(o.servers.size(), 1u);
+  EXPECT_EQ(o.servers[0].port, 6379);
+  Options two;
+  two.servers = *parse_servers("127.0.0.3:7001,127.0.0.4:7002");
+  ASSERT_TRUE(two.finalize());
+  EXPECT_EQ(two.host, "127.0.0.3");
+  EXPECT_EQ(two.port, 7001);
+}
+
 TEST(PlanTest, RolesPerScenario) {
   Options o;
   o.scenario = Scenario::kFanout;

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster_fixture.h"
 #include "harness.h"
 #include "mini_json.h"
 #include "redis_fixture.h"
@@ -257,6 +258,40 @@ TEST(BenchPeerTest, FanoutAgainstRealRedis) {
   expect_exact(r);
   EXPECT_EQ(r.num("expected"), r.num("acked") * 20) << r.describe();
 }
+
+// chatbench spreading its users over three nodes of one cluster
+// (--server a,b,c): every message still reaches every member exactly once,
+// in room order, whichever node each member is on.
+class ClusterBenchTest : public ClusterTest {
+ protected:
+  BenchResult bench(std::vector<std::string> args) {
+    servers_.clear();
+    for (const auto& n : nodes_) {
+      if (!servers_.empty()) servers_ += ",";
+      servers_ += "127.0.0.1:" + std::to_string(n->port());
+    }
+    std::vector<std::string> argv = {chatbench_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--server", servers_, "--quiet"});
+    BenchResult r(run_program(argv, kBenchTimeout));
+    EXPECT_TRUE(r.ok()) << r.describe();
+    return r;
+  }
+  std::string servers_;
+};
+
+TEST_P(ClusterBenchTest, FanoutAndPairsAcrossThreeNodes) {
+  auto fanout = bench({"fanout", "--subs", "30", "--pubs", "3", "--rate", "150", "--duration", "1",
+                       "--drain", "10"});
+  expect_exact(fanout);
+  EXPECT_EQ(fanout.json().str("server"), servers_) << "the report names every node";
+  auto pairs =
+      bench({"pairs", "--conns", "60", "--rate", "200", "--duration", "1", "--drain", "10"});
+  expect_exact(pairs);
+  EXPECT_EQ(pairs.num("established"), 60) << pairs.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, ClusterBenchTest, ::testing::Values(1), ThreadsParamName);
 
 }  // namespace
 }  // namespace chat::itest
