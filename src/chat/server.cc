@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/hash.h"
 #include "net/socket_util.h"
 #include "web/websocket_handshake.h"
 
@@ -15,7 +16,16 @@ namespace chat {
 namespace {
 
 // Names this run's history: room seqs from another epoch mean nothing here.
-uint64_t new_epoch() {
+// Standalone, history lives in this process: a new random epoch per start.
+// In a cluster it lives in Redis and every node numbers rooms alike, so the
+// epoch names the cluster (a client that fails over to another node keeps
+// its seqs and catches up with HISTORY); a Redis that lost its data starts
+// seqs over, which clients see as a lower JOIN seq.
+uint64_t new_epoch(const Settings& settings) {
+  if (!settings.cluster.empty()) {
+    uint64_t e = fnv1a64("chatd cluster " + settings.cluster);
+    return e != 0 ? e : 1;
+  }
   std::random_device rd;
   uint64_t e = 0;
   while (e == 0) e = (uint64_t{rd()} << 32) ^ rd();
@@ -27,7 +37,7 @@ uint64_t new_epoch() {
 Server::Server(Settings settings, Clock* clock) {
   ctx_.settings = std::move(settings);
   ctx_.clock = clock;
-  ctx_.epoch = new_epoch();
+  ctx_.epoch = new_epoch(ctx_.settings);
   ctx_.max_connections = effective_max_connections(ctx_.settings, ctx_.settings.threads);
   ctx_.verifier = std::make_unique<TokenVerifier>(ctx_.settings.jwt_secret);
 }
