@@ -180,19 +180,25 @@ void Shard::cluster_whisper(Mail& m) {
   }
   uint64_t time = now_ms_;
   std::vector<std::string> args;
-  args.emplace_back("1");
+  // Without a client_id there is no resend key: the id counter stands in.
+  args.emplace_back("2");
   args.emplace_back(cluster::kPrivateIdKey);
+  args.push_back(m.client_id != 0 ? cluster::whisper_resend_key(m.a, m.client_id, m.req)
+                                  : std::string(cluster::kPrivateIdKey));
   args.push_back(cluster::user_channel(m.b));
   args.push_back(std::to_string(time));
   args.push_back(cfg_.node_id + ' ' + std::to_string(m.addr) + " 0");
   args.emplace_back(reinterpret_cast<const char*>(frame.data()), frame.size());
   args.push_back(job.to_self ? std::string() : cluster::user_channel(m.a));
+  args.emplace_back(m.client_id != 0 ? "1" : "0");
   bool sent =
       run_script(cluster::kWhisperScript, cluster::whisper_script_sha(), std::move(args),
                  [this, answer, frame, time](const redisReply* r) mutable {
                    auto res = r != nullptr ? cluster::decode_whisper_reply(*r) : std::nullopt;
                    if (!res) {
                      answer(0, 0, Frame(), ErrorCode::kUnavailable);
+                   } else if (res->duplicate) {
+                     answer(res->id, res->time, Frame(), ErrorCode{});  // ACK again only
                    } else if (res->receivers == 0) {
                      answer(0, 0, Frame(), ErrorCode{});  // no node has a session of the user
                    } else {

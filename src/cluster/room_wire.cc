@@ -84,6 +84,14 @@ std::string resend_key(std::string_view room, std::string_view user, uint64_t cl
   return key;
 }
 
+std::string whisper_resend_key(std::string_view user, uint64_t client_id, uint32_t req) {
+  char tail[48];
+  std::snprintf(tail, sizeof tail, ":%llx:%u", static_cast<unsigned long long>(client_id), req);
+  std::string key = "chatd:u:{";
+  key.append(user).append("}:resend").append(tail);
+  return key;
+}
+
 // Everything a SAY does in Redis, atomically: the resend check, the seq, the
 // history entry, the publication, the resend memory. Lua numbers print with
 // %.14g: exact for seqs and millisecond times below 10^14.
@@ -118,11 +126,23 @@ const std::string& say_script_sha() {
   return sha;
 }
 
+// A WHISPER: the resend check (ARGV[6] == '1', key KEYS[2]), the private id,
+// the publication to the recipient's channel (and the sender's, ARGV[5]),
+// and the resend memory when someone received it. A repeat answers
+// {id, receivers, time, 1} without publishing.
 const std::string_view kWhisperScript = R"LUA(
+if ARGV[6] == '1' then
+  local prev = redis.call('GET', KEYS[2])
+  if prev then
+    local sp = string.find(prev, ' ')
+    return {tonumber(string.sub(prev, 1, sp - 1)), 1, tonumber(string.sub(prev, sp + 1)), 1}
+  end
+end
 local id = redis.call('INCR', KEYS[1])
 local payload = id .. ' ' .. ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4]
 local n = redis.call('PUBLISH', ARGV[1], payload)
 if n > 0 and ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], payload) end
+if n > 0 and ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[2], 'EX', 300) end
 return {id, n}
 )LUA";
 
@@ -132,14 +152,22 @@ const std::string& whisper_script_sha() {
 }
 
 std::optional<WhisperResult> decode_whisper_reply(const redisReply& reply) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2) return std::nullopt;
-  const redisReply* id = reply.element[0];
-  const redisReply* n = reply.element[1];
-  if (id == nullptr || n == nullptr || id->type != REDIS_REPLY_INTEGER ||
-      n->type != REDIS_REPLY_INTEGER || id->integer <= 0 || n->integer < 0) {
+  if (reply.type != REDIS_REPLY_ARRAY || (reply.elements != 2 && reply.elements != 4)) {
     return std::nullopt;
   }
-  return WhisperResult{static_cast<uint64_t>(id->integer), static_cast<uint64_t>(n->integer)};
+  for (size_t i = 0; i < reply.elements; ++i) {
+    const redisReply* e = reply.element[i];
+    if (e == nullptr || e->type != REDIS_REPLY_INTEGER || e->integer < 0) return std::nullopt;
+  }
+  if (reply.element[0]->integer == 0) return std::nullopt;
+  WhisperResult r{static_cast<uint64_t>(reply.element[0]->integer),
+                  static_cast<uint64_t>(reply.element[1]->integer)};
+  if (reply.elements == 4) {
+    if (reply.element[3]->integer != 1) return std::nullopt;
+    r.duplicate = true;
+    r.time = static_cast<uint64_t>(reply.element[2]->integer);
+  }
+  return r;
 }
 
 std::optional<RoomPush> decode_room_push(std::string_view payload) {

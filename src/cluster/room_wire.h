@@ -25,6 +25,8 @@ std::optional<std::string_view> room_of_channel(std::string_view channel);
 // Resend memory of one SAY: (room, user, client_id, req) -> "seq time".
 std::string resend_key(std::string_view room, std::string_view user, uint64_t client_id,
                        uint32_t req);
+// Resend memory of one WHISPER: (sender, client_id, req) -> "id time".
+std::string whisper_resend_key(std::string_view user, uint64_t client_id, uint32_t req);
 
 // A user's channel: every node with sessions of the user subscribes to it
 // (private messages), and the counter that numbers private messages.
@@ -54,6 +56,10 @@ const std::string& whisper_script_sha();
 struct WhisperResult {
   uint64_t id = 0;
   uint64_t receivers = 0;
+  // A repeat of an accepted WHISPER (same sender, client_id and req, through
+  // any node): answered with the first one's id and time, not delivered.
+  bool duplicate = false;
+  uint64_t time = 0;  // the first one's, when duplicate
 };
 std::optional<WhisperResult> decode_whisper_reply(const redisReply& reply);
 

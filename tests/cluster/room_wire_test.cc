@@ -56,6 +56,21 @@ TEST(RoomWireTest, DecodesWhisperReply) {
   EXPECT_FALSE(decode_whisper_reply(*parse("*2\r\n:0\r\n:2\r\n").reply));
   EXPECT_FALSE(decode_whisper_reply(*parse("*2\r\n$2\r\n42\r\n:2\r\n").reply));
   EXPECT_FALSE(decode_whisper_reply(*parse("-ERR x\r\n").reply));
+  EXPECT_FALSE(r->duplicate);
+
+  // A repeat: the first one's id and time, flagged.
+  auto dup = decode_whisper_reply(*parse("*4\r\n:42\r\n:1\r\n:1764000000000\r\n:1\r\n").reply);
+  ASSERT_TRUE(dup);
+  EXPECT_TRUE(dup->duplicate);
+  EXPECT_EQ(dup->id, 42u);
+  EXPECT_EQ(dup->time, 1764000000000u);
+  EXPECT_FALSE(decode_whisper_reply(*parse("*4\r\n:42\r\n:1\r\n:5\r\n:2\r\n").reply));
+  EXPECT_FALSE(decode_whisper_reply(*parse("*3\r\n:42\r\n:1\r\n:5\r\n").reply));
+}
+
+TEST(RoomWireTest, WhisperResendKeyNamesSenderClientAndRequest) {
+  EXPECT_EQ(whisper_resend_key("ana", 0xfa11, 7), "chatd:u:{ana}:resend:fa11:7");
+  EXPECT_NE(whisper_resend_key("ana", 1, 7), whisper_resend_key("bob", 1, 7));
 }
 
 TEST(RoomWireTest, ScriptShaIsSha1HexOfTheScript) {

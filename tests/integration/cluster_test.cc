@@ -145,6 +145,28 @@ TEST_P(ClusterTest, ResendThroughAnotherNodeIsDeliveredOnceThreads) {
   EXPECT_EQ(watcher->expect_event<proto::Message>()->body, "new");
 }
 
+TEST_P(ClusterTest, WhisperResentThroughAnotherNodeIsDeliveredOnceThreads) {
+  constexpr uint64_t kClientId = 0x5eee;
+  auto bob = login(2, "bob");
+  auto first = login(0, "ana", kClientId);
+  first->send(proto::Whisper{9, "bob", "just once"});
+  auto ack = first->expect<proto::Ack>(9);
+  EXPECT_EQ(bob->expect_event<proto::Private>()->body, "just once");
+
+  // The client fails over to another node and resends the same request.
+  first->close_now();
+  auto again = login(1, "ana", kClientId);
+  again->send(proto::Whisper{9, "bob", "just once"});
+  auto ack2 = again->expect<proto::Ack>(9);
+  EXPECT_EQ(ack2->id, ack->id) << "the resend gets the original ACK";
+  EXPECT_EQ(ack2->time, ack->time);
+  bob->expect_none_of(MsgType::kPrivate, Ms(300));
+  // A new request goes through.
+  again->send(proto::Whisper{10, "bob", "new"});
+  EXPECT_GT(again->expect<proto::Ack>(10)->id, ack->id);
+  EXPECT_EQ(bob->expect_event<proto::Private>()->body, "new");
+}
+
 TEST_P(ClusterTest, RedisStoppedMidRunAnswersUnavailableAndRecoversThreads) {
   auto a = login(0, "ana");
   auto b = login(1, "bob");
