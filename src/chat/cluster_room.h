@@ -22,6 +22,7 @@ struct ClusterRoom {
     kIdle,           // not subscribed
     kSubscribing,    // SUBSCRIBE sent
     kSyncing,        // subscribed; GET of the seq sent (or due when Redis returns)
+    kRefilling,      // subscribed again after a loss: what was missed is read from the stream
     kLive,           // subscribed and delivering: delivered_seq is current
     kUnsubscribing,  // UNSUBSCRIBE sent (no local members left)
   };

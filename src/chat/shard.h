@@ -313,6 +313,10 @@ class Shard final : public net::LoopHandler {
   void fail_joiners(const std::string& name);
   void request_room_seq(const std::string& name);
   void room_synced(const std::string& name, uint64_t seq);
+  // After a lost subscription: delivers seqs (last, seq] from the room's
+  // stream, then goes live at `seq`.
+  void refill_room(const std::string& name, uint64_t last, uint64_t seq);
+  void room_live(const std::string& name, ClusterRoom& cr, uint64_t seq);
   void deliver_room_push(const std::string& name, ClusterRoom& cr, std::string_view payload);
 
   const uint32_t index_;

@@ -117,7 +117,8 @@ void Shard::on_redis_sub_state(bool up) {
   if (cluster_stopping_) return;
   if (!up) {
     // The subscriptions are gone with the connection: messages published
-    // meanwhile are not delivered here (clients recover them with HISTORY).
+    // meanwhile are read from the rooms' streams once subscribed again
+    // (refill_room).
     std::vector<std::string> names;
     for (auto& [name, cr] : cluster_rooms_) names.push_back(name);
     for (const std::string& name : names) {
@@ -168,7 +169,7 @@ void Shard::cluster_join(Mail& m, bool counted) {
     }
     cr.state = State::kSubscribing;
   }
-  // kSubscribing / kSyncing: answered by room_synced(). kUnsubscribing:
+  // kSubscribing / kSyncing / kRefilling: answered by room_live(). kUnsubscribing:
   // subscribes again when the UNSUBSCRIBE is confirmed.
 }
 
@@ -229,9 +230,60 @@ void Shard::room_synced(const std::string& name, uint64_t seq) {
   auto it = cluster_rooms_.find(name);
   if (it == cluster_rooms_.end() || it->second.state != State::kSyncing) return;
   ClusterRoom& cr = it->second;
+  const uint64_t last = cr.delivered_seq;
+  const Room* room = rooms_.find(name);
+  if (last != 0 && seq > last && room != nullptr && room->sessions() > 0) {
+    // Subscribed again after losing the subscription: what was published
+    // meanwhile comes from the room's stream, in order, before anything new
+    // (which waits in `buffered`), so members here see no gap.
+    cr.state = State::kRefilling;
+    refill_room(name, last, seq);
+    return;
+  }
+  room_live(name, cr, seq);
+}
+
+void Shard::refill_room(const std::string& name, uint64_t last, uint64_t seq) {
+  // The stream keeps about `history` entries: older ones are gone anyway.
+  const uint64_t from = seq - last > cfg_.history ? seq - cfg_.history + 1 : last + 1;
+  const std::string key = cluster::room_stream_key(name);
+  const std::string start = std::to_string(from);
+  const std::string end = std::to_string(seq);
+  const std::string count = std::to_string(seq - from + 1);
+  std::string_view argv[] = {"XRANGE", key, start, end, "COUNT", count};
+  bool sent = redis_cmd_->command(argv, [this, name, seq](const redisReply* r) {
+    if (cluster_stopping_) return;
+    auto it = cluster_rooms_.find(name);
+    if (it == cluster_rooms_.end() || it->second.state != State::kRefilling) return;
+    std::vector<cluster::StreamEntry> entries;
+    if (r == nullptr || !cluster::decode_stream_range(*r, &entries)) {
+      spdlog::warn("loop {}: room '{}' could not be refilled from its stream; its seq jumps",
+                   index_, name);
+      entries.clear();
+    }
+    uint64_t delivered = it->second.delivered_seq;
+    if (Room* room = rooms_.find(name)) {
+      for (const cluster::StreamEntry& e : entries) {
+        if (e.seq <= delivered || e.seq > seq) continue;
+        delivered = e.seq;
+        stats_.says.add();
+        // As a live delivery does, skip the session that sent it.
+        SessionAddr except = e.src_node == cfg_.node_id ? e.src_addr : 0;
+        fanout_room(*room, encode_frame(proto::Message{name, e.seq, e.time, e.from, e.body}),
+                    except, steady_us());
+      }
+    }
+    it = cluster_rooms_.find(name);  // fanning out may have run mail on this loop
+    if (it != cluster_rooms_.end() && it->second.state == State::kRefilling) {
+      room_live(name, it->second, seq);
+    }
+  });
+  if (!sent) room_live(name, cluster_rooms_[name], seq);  // down: the seq jumps
+}
+
+void Shard::room_live(const std::string& name, ClusterRoom& cr, uint64_t seq) {
   cr.state = State::kLive;
-  // After a reconnect the seq may jump (messages missed meanwhile) or even
-  // restart (a Redis that lost its data): the seq read now is the truth.
+  // A Redis that lost its data restarts seqs: the seq read now is the truth.
   cr.delivered_seq = seq;
   std::vector<ClusterRoom::Joiner> joiners;
   joiners.swap(cr.joiners);
@@ -282,7 +334,7 @@ void Shard::on_redis_push(const redisReply& push) {
       }
       break;
     case cluster::PubSubPush::Kind::kMessage:
-      if (cr.state == State::kSyncing) {
+      if (cr.state == State::kSyncing || cr.state == State::kRefilling) {
         if (cr.buffered.size() < kMaxBufferedPushes) cr.buffered.emplace_back(p->payload);
       } else if (cr.state == State::kLive) {
         deliver_room_push(name, cr, p->payload);

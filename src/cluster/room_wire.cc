@@ -102,7 +102,7 @@ if ARGV[8] == '1' then
 end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], seq .. '-0',
-           'time', ARGV[2], 'from', ARGV[3], 'body', ARGV[4])
+           'time', ARGV[2], 'from', ARGV[3], 'body', ARGV[4], 'src', ARGV[6])
 redis.call('PUBLISH', ARGV[1], seq .. ' ' .. ARGV[2] .. ' ' .. ARGV[6] .. ' ' .. ARGV[7])
 local answer = seq .. ' ' .. ARGV[2]
 if ARGV[8] == '1' then redis.call('SET', KEYS[3], answer, 'EX', 300) end
@@ -254,6 +254,14 @@ bool decode_stream_range(const redisReply& reply, std::vector<StreamEntry>* out)
         entry.from = str(*value);
       } else if (n == "body") {
         entry.body = str(*value);
+      } else if (n == "src") {  // "node addr ...": the sending session
+        std::string_view src = str(*value);
+        auto node = next_field(&src);
+        auto addr = next_number(&src);
+        if (node && addr) {
+          entry.src_node = *node;
+          entry.src_addr = *addr;
+        }
       }
     }
     if (!have_time || entry.from.empty()) return false;

@@ -98,6 +98,8 @@ struct StreamEntry {
   uint64_t time = 0;
   std::string_view from;
   std::string_view body;
+  std::string_view src_node;  // the node and session that sent it (may be empty)
+  uint64_t src_addr = 0;
 };
 // Decodes an XRANGE reply; false when it is not one (entries stay partial).
 bool decode_stream_range(const redisReply& reply, std::vector<StreamEntry>* out);

@@ -2,6 +2,11 @@
 // the test's own. Rooms span nodes with one gapless order, HISTORY and
 // resend safety work through any node, and a node whose Redis is gone
 // answers UNAVAILABLE, keeps its sessions and recovers.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -165,6 +170,58 @@ TEST_P(ClusterTest, WhisperResentThroughAnotherNodeIsDeliveredOnceThreads) {
   again->send(proto::Whisper{10, "bob", "new"});
   EXPECT_GT(again->expect<proto::Ack>(10)->id, ack->id);
   EXPECT_EQ(bob->expect_event<proto::Private>()->body, "new");
+}
+
+// Sends one command to the test's Redis over a plain socket (RESP) and
+// returns its reply's first line.
+std::string redis_command(uint16_t port, const std::vector<std::string>& args) {
+  std::string req = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& a : args) req += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+    char buf[256];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) reply.assign(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply.substr(0, reply.find("\r\n"));
+}
+
+TEST_P(ClusterTest, LostSubscriptionsAreRefilledFromTheStreamThreads) {
+  auto m0 = login(0, "m0");
+  auto m1 = login(1, "m1");
+  auto s = login(2, "sender");
+  for (auto* c : {m0.get(), m1.get(), s.get()}) c->join("g");
+  s->say("g", "before 1");
+  s->say("g", "before 2");
+
+  // Every node's subscriber connection is cut; the sender goes on at once,
+  // through its node's command connection, while they come back.
+  std::string killed = redis_command(redis_.port(), {"CLIENT", "KILL", "TYPE", "pubsub"});
+  ASSERT_EQ(killed.substr(0, 1), ":") << killed;
+  ASSERT_NE(killed, ":0") << "no subscriber connection was cut";
+  constexpr int kDuring = 20;
+  for (int k = 1; k <= kDuring; ++k) s->say("g", "during " + std::to_string(k));
+  s->say("g", "after");
+
+  // Every member gets every message once, in seq order, with no gap; the
+  // sender gets none of its own.
+  for (auto* c : {m0.get(), m1.get()}) {
+    for (uint64_t seq = 1; seq <= 2 + kDuring + 1; ++seq) {
+      auto m = c->expect_event<proto::Message>(Ms(10000));
+      EXPECT_EQ(m->seq, seq);
+    }
+    c->expect_none_of(MsgType::kMessage, Ms(200));
+  }
+  s->expect_none_of(MsgType::kMessage, Ms(200));
 }
 
 TEST_P(ClusterTest, RedisStoppedMidRunAnswersUnavailableAndRecoversThreads) {
