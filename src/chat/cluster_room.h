@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/mail.h"
 #include "chat/records.h"
 
 namespace chat {
@@ -38,6 +39,14 @@ struct ClusterRoom {
   uint64_t delivered_seq = 0;         // last seq fanned out here
   std::vector<Joiner> joiners;        // JOINs waiting for kLive
   std::vector<std::string> buffered;  // pushes (payloads) that came while syncing
+  // SAY answers whose message has not come back on the channel yet: an ACK
+  // leaves once this node has fanned out every message up to its seq, so a
+  // sender gets the room's earlier messages before its ACK, as standalone.
+  struct ParkedAck {
+    uint64_t seq = 0;
+    Mail answer;
+  };
+  std::vector<ParkedAck> parked_acks;
 };
 
 // A user channel of a user this loop owns: subscribed while the user has

@@ -317,6 +317,8 @@ class Shard final : public net::LoopHandler {
   // stream, then goes live at `seq`.
   void refill_room(const std::string& name, uint64_t last, uint64_t seq);
   void room_live(const std::string& name, ClusterRoom& cr, uint64_t seq);
+  // Posts the parked SAY answers with seq <= delivered_seq (all: every one).
+  void release_acks(ClusterRoom& cr, bool all = false);
   void deliver_room_push(const std::string& name, ClusterRoom& cr, std::string_view payload);
 
   const uint32_t index_;

@@ -127,6 +127,7 @@ void Shard::on_redis_sub_state(bool up) {
       if (it == cluster_rooms_.end()) continue;
       it->second.state = State::kIdle;
       it->second.buffered.clear();
+      release_acks(it->second, /*all=*/true);  // accepted: their messages will not come back here
     }
     for (auto& [user, uc] : user_channels_) {
       uc.state = UserChannel::State::kIdle;
@@ -196,6 +197,7 @@ void Shard::cluster_room_emptied(const std::string& name) {
   auto it = cluster_rooms_.find(name);
   if (it == cluster_rooms_.end() || !it->second.joiners.empty()) return;
   ClusterRoom& cr = it->second;
+  release_acks(cr, /*all=*/true);
   if (cr.state == State::kIdle) {
     cluster_rooms_.erase(it);
   } else if (cr.state != State::kUnsubscribing) {
@@ -281,6 +283,17 @@ void Shard::refill_room(const std::string& name, uint64_t last, uint64_t seq) {
   if (!sent) room_live(name, cluster_rooms_[name], seq);  // down: the seq jumps
 }
 
+void Shard::release_acks(ClusterRoom& cr, bool all) {
+  if (cr.parked_acks.empty()) return;
+  std::vector<ClusterRoom::ParkedAck> ready;
+  std::erase_if(cr.parked_acks, [&](ClusterRoom::ParkedAck& p) {
+    if (!all && p.seq > cr.delivered_seq) return false;
+    ready.push_back(std::move(p));
+    return true;
+  });
+  for (ClusterRoom::ParkedAck& p : ready) post(addr_loop(p.answer.addr), std::move(p.answer));
+}
+
 void Shard::room_live(const std::string& name, ClusterRoom& cr, uint64_t seq) {
   cr.state = State::kLive;
   // A Redis that lost its data restarts seqs: the seq read now is the truth.
@@ -293,6 +306,7 @@ void Shard::room_live(const std::string& name, ClusterRoom& cr, uint64_t seq) {
   std::vector<std::string> buffered;
   buffered.swap(cr.buffered);
   for (const std::string& payload : buffered) deliver_room_push(name, cr, payload);
+  release_acks(cr);
 }
 
 // ---------------------------------------------------------------- pub/sub
@@ -338,6 +352,7 @@ void Shard::on_redis_push(const redisReply& push) {
         if (cr.buffered.size() < kMaxBufferedPushes) cr.buffered.emplace_back(p->payload);
       } else if (cr.state == State::kLive) {
         deliver_room_push(name, cr, p->payload);
+        release_acks(cr);
       }
       break;
   }

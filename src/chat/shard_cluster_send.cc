@@ -63,7 +63,7 @@ void Shard::cluster_say(Mail& m) {
     User* user_ref;
   };
   SayJob job{m.addr, m.req, m.client_id, m.user_ref};
-  auto answer = [this, job](uint64_t seq, uint64_t time, ErrorCode error) {
+  auto answer = [this, job, room = m.b](uint64_t seq, uint64_t time, ErrorCode error) {
     Mail r;
     r.kind = MailKind::kSayDone;
     r.addr = job.addr;
@@ -73,6 +73,13 @@ void Shard::cluster_say(Mail& m) {
     r.n1 = seq;
     r.n2 = time;
     r.error = static_cast<uint8_t>(error);
+    auto it = cluster_rooms_.find(room);
+    using State = ClusterRoom::State;
+    if (seq != 0 && it != cluster_rooms_.end() && it->second.state != State::kIdle &&
+        it->second.state != State::kUnsubscribing && it->second.delivered_seq < seq) {
+      it->second.parked_acks.push_back({seq, std::move(r)});  // see ClusterRoom::ParkedAck
+      return;
+    }
     post(addr_loop(job.addr), std::move(r));
   };
   // Sender and body, for the stream entry, from the frame the sender encoded.

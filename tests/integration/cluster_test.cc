@@ -224,6 +224,35 @@ TEST_P(ClusterTest, LostSubscriptionsAreRefilledFromTheStreamThreads) {
   s->expect_none_of(MsgType::kMessage, Ms(200));
 }
 
+// As standalone: when a sender gets its ACK, every earlier message of the
+// room has reached it (the ACK waits until this node delivered up to its seq).
+TEST_P(ClusterTest, SendersGetEarlierMessagesBeforeTheirAckThreads) {
+  auto a = login(0, "ana");
+  auto b = login(1, "bob");
+  a->join("o");
+  b->join("o");
+  std::set<uint64_t> have;  // seqs ana has: messages and her own ACKs
+  for (int round = 0; round < 20; ++round) {
+    for (int k = 0; k < 5; ++k) b->send(proto::Say{b->next_req(), "o", "from bob"});
+    const uint32_t req = a->next_req();
+    a->send(proto::Say{req, "o", "from ana"});
+    for (;;) {
+      Frame f = a->next(Ms(10000));
+      if (f.type == static_cast<uint8_t>(MsgType::kMessage)) {
+        have.insert(decode_as<proto::Message>(f)->seq);
+        continue;
+      }
+      ASSERT_EQ(f.type, static_cast<uint8_t>(MsgType::kAck)) << f.describe();
+      const uint64_t seq = decode_as<proto::Ack>(f)->id;
+      for (uint64_t s = 1; s < seq; ++s) {
+        ASSERT_TRUE(have.count(s)) << "ACK " << seq << " came before message " << s;
+      }
+      have.insert(seq);
+      break;
+    }
+  }
+}
+
 TEST_P(ClusterTest, RedisStoppedMidRunAnswersUnavailableAndRecoversThreads) {
   auto a = login(0, "ana");
   auto b = login(1, "bob");
