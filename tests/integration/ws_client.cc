@@ -1,5 +1,7 @@
 #include "ws_client.h"
 
+#include "../web/ws_client_frame.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -7,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -73,27 +76,11 @@ void WsTestClient::send_raw(std::string_view bytes, const SrcLoc& loc) {
 }
 
 std::string WsTestClient::frame(uint8_t opcode, std::string_view payload, bool fin, bool masked) {
-  std::string f;
-  f += static_cast<char>((fin ? 0x80 : 0) | opcode);
-  const uint8_t mask_bit = masked ? 0x80 : 0;
-  const uint64_t n = payload.size();
-  if (n <= 125) {
-    f += static_cast<char>(mask_bit | n);
-  } else if (n <= 0xFFFF) {
-    f += static_cast<char>(mask_bit | 126);
-    f += static_cast<char>(n >> 8);
-    f += static_cast<char>(n);
-  } else {
-    f += static_cast<char>(mask_bit | 127);
-    for (int i = 7; i >= 0; --i) f += static_cast<char>(n >> (8 * i));
-  }
+  // A fresh mask key per frame, as a browser does.
   static std::mt19937 rng(12345);
-  char key[4];
+  std::array<char, 4> key;
   for (char& k : key) k = static_cast<char>(rng());
-  if (masked) f.append(key, 4);
-  for (size_t i = 0; i < n; ++i)
-    f += masked ? static_cast<char>(payload[i] ^ key[i % 4]) : payload[i];
-  return f;
+  return web::testing::client_frame(opcode, payload, fin, masked, 0, key);
 }
 
 void WsTestClient::send_frame(uint8_t opcode, std::string_view payload, bool fin, bool masked,

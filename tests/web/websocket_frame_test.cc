@@ -1,5 +1,7 @@
 #include "web/websocket_frame.h"
 
+#include "ws_client_frame.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,29 +10,7 @@
 namespace chat::web {
 namespace {
 
-// A client frame: masked unless told otherwise.
-std::string client_frame(uint8_t opcode, const std::string& payload, bool fin = true,
-                         bool masked = true, uint8_t rsv = 0) {
-  std::string f;
-  f += static_cast<char>((fin ? 0x80 : 0) | (rsv << 4) | opcode);
-  const uint8_t mask_bit = masked ? 0x80 : 0;
-  const size_t n = payload.size();
-  if (n <= 125) {
-    f += static_cast<char>(mask_bit | n);
-  } else if (n <= 0xFFFF) {
-    f += static_cast<char>(mask_bit | 126);
-    f += static_cast<char>(n >> 8);
-    f += static_cast<char>(n);
-  } else {
-    f += static_cast<char>(mask_bit | 127);
-    for (int i = 7; i >= 0; --i) f += static_cast<char>(static_cast<uint64_t>(n) >> (8 * i));
-  }
-  const char key[4] = {0x12, 0x34, 0x56, 0x78};
-  if (masked) f.append(key, 4);
-  for (size_t i = 0; i < n; ++i)
-    f += masked ? static_cast<char>(payload[i] ^ key[i % 4]) : payload[i];
-  return f;
-}
+using testing::client_frame;
 
 struct Collected {
   std::string data;
